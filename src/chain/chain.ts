@@ -1,0 +1,438 @@
+import { EventEmitter } from 'node:events'
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+
+import { createBlock, createBlockFromBytesArray, createBlockHeaderFromBytesArray } from '@ethereumjs/block'
+import type { Block, BlockBytes, BlockHeader, BlockHeaderBytes } from '@ethereumjs/block'
+import type { Common, CustomCrypto } from '@ethereumjs/common'
+import { RLP } from '@ethereumjs/rlp'
+import { KECCAK256_RLP, SHA256_NULL, bytesToHex, equalsBytes } from '@ethereumjs/util'
+
+import { buildCommon, parseGenesis } from '../config/genesis.ts'
+import type { Genesis } from '../config/genesis.ts'
+import { ChainDB } from '../db/chaindb.ts'
+import { customCrypto } from '../execution/crypto.ts'
+import { Executor } from '../execution/executor.ts'
+import type { AncestorHashes, ExecutedBlock } from '../execution/executor.ts'
+import { verifyExecutionHeader } from './headerRules.ts'
+import { decodeReceiptList, encodeReceiptList } from './receipts.ts'
+import type { ChainReader, ConsensusReceipt, Heads, StateView, TxLocation } from './types.ts'
+
+/** What the chain needs from a consensus engine (Clique, or ethash/beacon for imported public-style chains). */
+export interface ConsensusEngine {
+  readonly name: string
+  /** Checks the consensus fields of `header` on `parent` (seal, signer, difficulty...); throws with the reason. */
+  verifyHeader(header: BlockHeader, parent: BlockHeader, reader: HeaderReader): Promise<void>
+  /** Checks body rules the engine adds (Clique: emptyBlocks=false forbids empty blocks). */
+  verifyBody?(block: Block): void
+  /** Fork choice beyond total difficulty: negative when `a` is preferred over `b` at equal TD. */
+  tieBreak?(a: BlockHeader, b: BlockHeader, reader: HeaderReader): Promise<number>
+  /** Persisted alongside the block, in the same batch (Clique snapshots). */
+  onBlockWritten?(header: BlockHeader, batch: ReturnType<ChainDB['batch']>): Promise<void>
+}
+
+export interface HeaderReader {
+  getHeaderByHash(hash: Uint8Array): Promise<BlockHeader | undefined>
+  getHeaderByNumber(number: bigint): Promise<BlockHeader | undefined>
+}
+
+export type ImportOutcome = 'imported' | 'known' | 'side'
+
+export class BlockImportError extends Error {
+  readonly blockNumber: bigint
+  readonly blockHash: Uint8Array
+  readonly reason: string
+  constructor(header: BlockHeader, reason: string) {
+    super(`invalid block ${header.number} (${bytesToHex(header.hash())}): ${reason}`)
+    this.name = 'BlockImportError'
+    this.blockNumber = header.number
+    this.blockHash = header.hash()
+    this.reason = reason
+  }
+}
+
+export class GenesisMismatchError extends Error {
+  constructor(have: Uint8Array, want: Uint8Array) {
+    super(
+      `database contains incompatible genesis (have ${bytesToHex(have)}, new ${bytesToHex(want)}): ` +
+        'this datadir belongs to another chain; use a new --datadir or the genesis it was created with',
+    )
+    this.name = 'GenesisMismatchError'
+  }
+}
+
+export interface ChainEvents {
+  /** the canonical head moved; `removed` lists blocks that left the canonical chain in a reorg (newest first) */
+  head: [head: Block, removed: Block[]]
+  block: [block: Block, outcome: ImportOutcome]
+}
+
+export interface ChainOptions {
+  customCrypto?: CustomCrypto
+  engine?: (common: Common, genesis: Genesis) => ConsensusEngine
+  networkId?: bigint
+}
+
+/**
+ * The canonical chain over LevelDB: genesis, validated and atomic block import, fork choice and reorgs, and the
+ * read surface (ChainReader) everything else uses. Imports are serialised; reads are concurrent.
+ */
+export class Chain extends EventEmitter<ChainEvents> implements ChainReader, HeaderReader {
+  readonly db: ChainDB
+  readonly common: Common
+  readonly genesisSpec: Genesis
+  readonly genesis: Block
+  readonly chainId: bigint
+  readonly networkId: bigint
+  readonly engine: ConsensusEngine
+  /** Clique has no finality gadget: its head is also what cairn reports as safe and finalized. */
+  readonly isClique: boolean
+  private readonly executor: Executor
+  private current: Heads
+  private importQueue: Promise<unknown> = Promise.resolve()
+
+  private constructor(db: ChainDB, spec: Genesis, common: Common, genesis: Block, heads: Heads, opts: ChainOptions) {
+    super()
+    this.db = db
+    this.genesisSpec = spec
+    this.common = common
+    this.genesis = genesis
+    this.chainId = common.chainId()
+    this.networkId = opts.networkId ?? this.chainId
+    this.executor = new Executor(common, db)
+    this.engine = opts.engine?.(common, spec) ?? passThroughEngine
+    this.isClique = spec.config.clique !== undefined
+    this.current = heads
+  }
+
+  /**
+   * Writes the genesis block and state into a new datadir, as `geth init`. The same genesis again is a no-op;
+   * another one is refused.
+   */
+  static async init(datadir: string, genesisJson: string, opts: ChainOptions = {}): Promise<{ hash: Uint8Array; created: boolean }> {
+    const spec = parseGenesis(genesisJson)
+    const db = await openDb(datadir)
+    try {
+      const common = buildCommon(spec, opts.customCrypto)
+      const executor = new Executor(common, db)
+      const { stateRoot, trieNodes } = await executor.genesisState(spec.alloc)
+      const block = genesisBlock(spec, common, stateRoot)
+      const existing = await db.getCanonicalHash(0n)
+      if (existing !== undefined) {
+        if (!equalsBytes(existing, block.hash())) throw new GenesisMismatchError(existing, block.hash())
+        return { hash: existing, created: false }
+      }
+      const batch = db.batch().putGenesisSpec(genesisJson).putTrieNodes(trieNodes)
+      writeBlockData(batch, block, [], spec.difficulty)
+      batch.putCanonical(0n, block.hash())
+      for (const which of ['latest', 'safe', 'finalized'] as const) batch.putHead(which, block.hash())
+      await batch.write()
+      return { hash: block.hash(), created: true }
+    } finally {
+      await db.close()
+    }
+  }
+
+  /** Opens an initialised datadir at its last committed head. */
+  static async open(datadir: string, opts: ChainOptions = {}): Promise<Chain> {
+    const db = await openDb(datadir)
+    try {
+      const specJson = await db.getGenesisSpec()
+      if (specJson === undefined) throw new Error(`datadir ${datadir} is not initialised: run \`cairn init --datadir ${datadir} genesis.json\` first`)
+      const spec = parseGenesis(specJson)
+      const common = buildCommon(spec, opts.customCrypto ?? customCrypto)
+      const genesisHash = await db.getCanonicalHash(0n)
+      const genesisRlp = genesisHash && (await db.getHeaderRlp(0n, genesisHash))
+      if (genesisHash === undefined || genesisRlp === undefined) throw new Error(`datadir ${datadir} has no genesis block`)
+      const genesisBody = await db.getBodyRlp(0n, genesisHash)
+      if (genesisBody === undefined) throw new Error(`datadir ${datadir} has no genesis body`)
+      const genesis = decodeBlock(genesisRlp, genesisBody, common)
+      const load = async (which: 'latest' | 'safe' | 'finalized') => {
+        const hash = (await db.getHeadHash(which)) ?? genesisHash
+        const number = await db.getNumber(hash)
+        const rlp = number !== undefined ? await db.getHeaderRlp(number, hash) : undefined
+        if (rlp === undefined) throw new Error(`database is corrupt: ${which} head ${bytesToHex(hash)} has no header`)
+        return decodeHeader(rlp, common)
+      }
+      const heads = { latest: await load('latest'), safe: await load('safe'), finalized: await load('finalized') }
+      return new Chain(db, spec, common, genesis, heads, opts)
+    } catch (err) {
+      await db.close()
+      throw err
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.importQueue.catch(() => {})
+    await this.db.close()
+  }
+
+  // ---------------------------------------------------------------- ChainReader
+
+  heads(): Heads {
+    return this.current
+  }
+
+  async getCanonicalHash(number: bigint): Promise<Uint8Array | undefined> {
+    return this.db.getCanonicalHash(number)
+  }
+
+  async getHeaderByHash(hash: Uint8Array): Promise<BlockHeader | undefined> {
+    const number = await this.db.getNumber(hash)
+    if (number === undefined) return undefined
+    const rlp = await this.db.getHeaderRlp(number, hash)
+    return rlp === undefined ? undefined : decodeHeader(rlp, this.common)
+  }
+
+  async getHeaderByNumber(number: bigint): Promise<BlockHeader | undefined> {
+    const hash = await this.db.getCanonicalHash(number)
+    return hash === undefined ? undefined : this.getHeaderByHash(hash)
+  }
+
+  async getBlockByHash(hash: Uint8Array): Promise<Block | undefined> {
+    const number = await this.db.getNumber(hash)
+    if (number === undefined) return undefined
+    const [h, b] = await Promise.all([this.db.getHeaderRlp(number, hash), this.db.getBodyRlp(number, hash)])
+    if (h === undefined || b === undefined) return undefined
+    return decodeBlock(h, b, this.common)
+  }
+
+  async getBlockByNumber(number: bigint): Promise<Block | undefined> {
+    const hash = await this.db.getCanonicalHash(number)
+    return hash === undefined ? undefined : this.getBlockByHash(hash)
+  }
+
+  async getTotalDifficulty(hash: Uint8Array): Promise<bigint | undefined> {
+    const number = await this.db.getNumber(hash)
+    return number === undefined ? undefined : this.db.getTotalDifficulty(number, hash)
+  }
+
+  async getReceipts(blockHash: Uint8Array): Promise<ConsensusReceipt[] | undefined> {
+    const number = await this.db.getNumber(blockHash)
+    if (number === undefined) return undefined
+    const rlp = await this.db.getReceiptsRlp(number, blockHash)
+    return rlp === undefined ? undefined : decodeReceiptList(rlp)
+  }
+
+  async getTxLocation(txHash: Uint8Array): Promise<TxLocation | undefined> {
+    const loc = await this.db.getTxLookup(txHash)
+    if (loc === undefined) return undefined
+    const blockHash = await this.db.getCanonicalHash(loc.blockNumber)
+    return blockHash === undefined ? undefined : { blockHash, blockNumber: loc.blockNumber, index: loc.index }
+  }
+
+  async stateAt(header: BlockHeader): Promise<StateView> {
+    return this.executor.stateAt(header.stateRoot)
+  }
+
+  // ---------------------------------------------------------------- writing
+
+  /** Imports one block; serialised with every other import. Throws BlockImportError when the block is invalid. */
+  importBlock(block: Block): Promise<ImportOutcome> {
+    const run = this.importQueue.then(() => this.importOne(block))
+    this.importQueue = run.catch(() => {})
+    return run
+  }
+
+  /** Moves the safe and finalized pointers (a forkchoice update, or the import command after a non-Clique import). */
+  async setFinality(safe: Uint8Array, finalized: Uint8Array): Promise<void> {
+    const [s, f] = await Promise.all([this.getHeaderByHash(safe), this.getHeaderByHash(finalized)])
+    if (s === undefined || f === undefined) throw new Error('unknown safe or finalized block')
+    await this.db.batch().putHead('safe', safe).putHead('finalized', finalized).write()
+    this.current = { ...this.current, safe: s, finalized: f }
+  }
+
+  /** Executes an assembled block (the sealer's) and writes it, without re-running it. */
+  commitBuilt(block: Block, executed: ExecutedBlock): Promise<ImportOutcome> {
+    const run = this.importQueue.then(async () => {
+      const parent = await this.getHeaderByHash(block.header.parentHash)
+      if (parent === undefined) throw new BlockImportError(block.header, 'unknown ancestor')
+      return this.write(block, parent, executed)
+    })
+    this.importQueue = run.catch(() => {})
+    return run
+  }
+
+  /** Ancestor hashes of the block on top of `parent`, for BLOCKHASH (last 256). */
+  ancestorsOf(parent: BlockHeader): AncestorHashes {
+    const cache = new Map<bigint, Uint8Array>([[parent.number, parent.hash()]])
+    let cursor = parent
+    return async (n) => {
+      if (n > parent.number || n < parent.number - 256n || n < 0n) return undefined
+      while (!cache.has(n) && cursor.number > 0n) {
+        const prev = await this.getHeaderByHash(cursor.parentHash)
+        if (prev === undefined) return undefined
+        cache.set(prev.number, prev.hash())
+        cursor = prev
+      }
+      return cache.get(n)
+    }
+  }
+
+  get executorForBuild(): Executor {
+    return this.executor
+  }
+
+  private async importOne(block: Block): Promise<ImportOutcome> {
+    const header = block.header
+    const hash = header.hash()
+    if ((await this.db.getNumber(hash)) !== undefined) return 'known'
+    const parent = await this.getHeaderByHash(header.parentHash)
+    if (parent === undefined) throw new BlockImportError(header, 'unknown ancestor')
+    if (!(await this.executor.hasState(parent.stateRoot))) throw new BlockImportError(header, 'missing trie node: parent state is not available')
+    try {
+      verifyExecutionHeader(header, parent, this.isClique)
+      await this.engine.verifyHeader(header, parent, this)
+      await block.validateData(false, true)
+      this.engine.verifyBody?.(block)
+      if (header.common.isActivatedEIP(4844)) block.validateBlobTransactions(parent)
+    } catch (err) {
+      throw new BlockImportError(header, (err as Error).message.replace(/ \(block number=.*$/s, ''))
+    }
+    let executed: ExecutedBlock
+    try {
+      executed = await this.executor.executeBlock(block, parent, this.ancestorsOf(parent))
+    } catch (err) {
+      throw new BlockImportError(header, (err as Error).message)
+    }
+    return this.write(block, parent, executed)
+  }
+
+  private async write(block: Block, parent: BlockHeader, executed: ExecutedBlock): Promise<ImportOutcome> {
+    const header = block.header
+    const parentTd = await this.db.getTotalDifficulty(parent.number, parent.hash())
+    if (parentTd === undefined) throw new BlockImportError(header, 'unknown ancestor total difficulty')
+    const td = parentTd + header.difficulty
+    const batch = this.db.batch()
+    writeBlockData(batch, block, executed.receipts, td)
+    batch.putTrieNodes(executed.trieNodes)
+    await this.engine.onBlockWritten?.(header, batch)
+
+    const head = this.current.latest
+    const becomesHead = await this.preferOverHead(header, td, head)
+    let removed: Block[] = []
+    if (becomesHead) removed = await this.setCanonical(batch, block)
+    await batch.write()
+    if (becomesHead) {
+      this.current = { latest: header, safe: this.isClique ? header : this.current.safe, finalized: this.isClique ? header : this.current.finalized }
+      this.emit('block', block, 'imported')
+      this.emit('head', block, removed)
+      return 'imported'
+    }
+    this.emit('block', block, 'side')
+    return 'side'
+  }
+
+  private async preferOverHead(header: BlockHeader, td: bigint, head: BlockHeader): Promise<boolean> {
+    if (equalsBytes(header.parentHash, head.hash())) return true
+    const headTd = (await this.db.getTotalDifficulty(head.number, head.hash())) ?? 0n
+    if (td !== headTd) return td > headTd
+    if (this.engine.tieBreak !== undefined) return (await this.engine.tieBreak(header, head, this)) < 0
+    return false
+  }
+
+  /** Makes `block` the head: rewrites canonical numbers and tx lookups back to the common ancestor. */
+  private async setCanonical(batch: ReturnType<ChainDB['batch']>, block: Block): Promise<Block[]> {
+    const head = this.current.latest
+    const removed: Block[] = []
+    // drop canonical entries above the new head
+    for (let n = head.number; n > block.header.number; n--) {
+      const old = await this.getBlockByNumber(n)
+      if (old !== undefined) {
+        removed.push(old)
+        for (const tx of old.transactions) batch.deleteTxLookup(tx.hash())
+      }
+      batch.deleteCanonical(n)
+    }
+    let cursor = block
+    for (;;) {
+      const n = cursor.header.number
+      const canonical = await this.db.getCanonicalHash(n)
+      if (canonical !== undefined && equalsBytes(canonical, cursor.hash())) break
+      const old = canonical && (await this.getBlockByHash(canonical))
+      if (old) {
+        removed.push(old)
+        for (const tx of old.transactions) batch.deleteTxLookup(tx.hash())
+      }
+      batch.putCanonical(n, cursor.hash())
+      cursor.transactions.forEach((tx, index) => batch.putTxLookup(tx.hash(), { blockNumber: n, index }))
+      const parent = n === 0n ? undefined : await this.getBlockByHash(cursor.header.parentHash)
+      if (parent === undefined) break
+      cursor = parent
+    }
+    batch.putHead('latest', block.hash())
+    if (this.isClique) {
+      batch.putHead('safe', block.hash())
+      batch.putHead('finalized', block.hash())
+    }
+    removed.sort((a, b) => Number(b.header.number - a.header.number))
+    return removed
+  }
+}
+
+/** Accepts any seal: for chains whose engine cairn does not run (ethash seals are taken as given). */
+const passThroughEngine: ConsensusEngine = {
+  name: 'none',
+  async verifyHeader() {},
+}
+
+async function openDb(datadir: string): Promise<ChainDB> {
+  mkdirSync(datadir, { recursive: true })
+  return ChainDB.open(join(datadir, 'chaindata'))
+}
+
+function writeBlockData(batch: ReturnType<ChainDB['batch']>, block: Block, receipts: ConsensusReceipt[], td: bigint): void {
+  const { number } = block.header
+  const hash = block.hash()
+  batch.putHeader(number, hash, block.header.serialize())
+  batch.putBody(number, hash, RLP.encode(block.raw().slice(1)))
+  batch.putReceiptsRlp(number, hash, encodeReceiptList(receipts))
+  batch.putTotalDifficulty(number, hash, td)
+}
+
+/** A Common fixed at the fork of the given block; blocks and headers keep their own. */
+function headerCommon(common: Common, number: bigint, timestamp: bigint): Common {
+  const c = common.copy()
+  c.setHardforkBy({ blockNumber: number, timestamp })
+  return c
+}
+
+const blockOpts = { setHardfork: true, skipConsensusFormatValidation: true } as const
+
+export function decodeHeader(rlp: Uint8Array, common: Common): BlockHeader {
+  return createBlockHeaderFromBytesArray(RLP.decode(rlp) as BlockHeaderBytes, { common, ...blockOpts })
+}
+
+function decodeBlock(headerRlp: Uint8Array, bodyRlp: Uint8Array, common: Common): Block {
+  const body = RLP.decode(bodyRlp) as Uint8Array[][]
+  return createBlockFromBytesArray([RLP.decode(headerRlp), ...body] as unknown as BlockBytes, { common, ...blockOpts })
+}
+
+/** The genesis block as geth's Genesis.ToBlock builds it, fields by fork active at genesis. */
+export function genesisBlock(spec: Genesis, common: Common, stateRoot: Uint8Array): Block {
+  const c = headerCommon(common, 0n, spec.timestamp)
+  const header = {
+    number: 0n,
+    parentHash: spec.parentHash,
+    nonce: spec.nonce === 0n ? new Uint8Array(8) : bigToBytes8(spec.nonce),
+    timestamp: spec.timestamp,
+    extraData: spec.extraData,
+    gasLimit: spec.gasLimit,
+    gasUsed: spec.gasUsed,
+    difficulty: spec.difficulty,
+    mixHash: spec.mixHash,
+    coinbase: spec.coinbase,
+    stateRoot,
+    ...(c.isActivatedEIP(1559) ? { baseFeePerGas: spec.baseFeePerGas } : {}),
+    ...(c.isActivatedEIP(4895) ? { withdrawalsRoot: KECCAK256_RLP } : {}),
+    ...(c.isActivatedEIP(4844) ? { blobGasUsed: spec.blobGasUsed ?? 0n, excessBlobGas: spec.excessBlobGas ?? 0n, parentBeaconBlockRoot: new Uint8Array(32) } : {}),
+    ...(c.isActivatedEIP(7685) ? { requestsHash: SHA256_NULL } : {}),
+  }
+  return createBlock({ header, withdrawals: c.isActivatedEIP(4895) ? [] : undefined }, { common: c, skipConsensusFormatValidation: true })
+}
+
+function bigToBytes8(n: bigint): Uint8Array {
+  const b = new Uint8Array(8)
+  new DataView(b.buffer).setBigUint64(0, n)
+  return b
+}

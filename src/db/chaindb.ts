@@ -1,0 +1,280 @@
+import { Level } from 'level'
+import { RLP } from '@ethereumjs/rlp'
+import { bigIntToBytes, bytesToBigInt, concatBytes, hexToBytes, utf8ToBytes } from '@ethereumjs/util'
+import type { DB, BatchDBOp, EncodingOpts } from '@ethereumjs/util'
+
+import type { TxLocation } from '../chain/types.ts'
+
+/**
+ * The only place that knows cairn's key layout. Everything a block brings (header, body, receipts, tx lookups,
+ * total difficulty, trie nodes, head pointers) is written through one WriteBatch, so a crash leaves either all of
+ * a block or none of it.
+ */
+export const SCHEMA_VERSION = 1
+
+const enc = (s: string) => utf8ToBytes(s)
+const P = {
+  schema: enc('cairn-schema'),
+  genesisSpec: enc('cairn-genesis'),
+  header: enc('h'), // h + num(8) + hash -> header rlp
+  body: enc('b'), // b + num(8) + hash -> body rlp
+  receipts: enc('r'), // r + num(8) + hash -> receipts rlp
+  td: enc('t'), // t + num(8) + hash -> total difficulty
+  hashToNumber: enc('H'), // H + hash -> num(8)
+  canonical: enc('n'), // n + num(8) -> hash
+  txLookup: enc('l'), // l + txhash -> rlp([num, index])
+  trieNode: enc('T'), // T + node key -> node
+  snapshot: enc('s'), // s + hash -> consensus snapshot (JSON bytes)
+  head: enc('LastBlock'),
+  safe: enc('LastSafe'),
+  finalized: enc('LastFinalized'),
+} as const
+
+const num8 = (n: bigint) => {
+  const b = new Uint8Array(8)
+  new DataView(b.buffer).setBigUint64(0, n)
+  return b
+}
+const keyNumHash = (prefix: Uint8Array, n: bigint, hash: Uint8Array) => concatBytes(prefix, num8(n), hash)
+
+export class DatadirLockedError extends Error {
+  constructor(path: string) {
+    super(`database ${path} is in use by another process (is another cairn running on this datadir?)`)
+    this.name = 'DatadirLockedError'
+  }
+}
+
+export class SchemaMismatchError extends Error {
+  constructor(found: number) {
+    super(`database schema version ${found} is not supported by this cairn (expects ${SCHEMA_VERSION}); use a matching cairn version or a new datadir`)
+    this.name = 'SchemaMismatchError'
+  }
+}
+
+export class ChainDB {
+  readonly level: Level<Uint8Array, Uint8Array>
+  readonly path: string
+
+  private constructor(level: Level<Uint8Array, Uint8Array>, path: string) {
+    this.level = level
+    this.path = path
+  }
+
+  static async open(path: string): Promise<ChainDB> {
+    const level = new Level<Uint8Array, Uint8Array>(path, { keyEncoding: 'view', valueEncoding: 'view' })
+    try {
+      await level.open()
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string } }).cause
+      if (cause?.code === 'LEVEL_LOCKED') throw new DatadirLockedError(path)
+      throw err
+    }
+    const db = new ChainDB(level, path)
+    const v = await db.get(P.schema)
+    if (v === undefined) await level.put(P.schema, enc(String(SCHEMA_VERSION)))
+    else if (Number(new TextDecoder().decode(v)) !== SCHEMA_VERSION) {
+      await level.close()
+      throw new SchemaMismatchError(Number(new TextDecoder().decode(v)))
+    }
+    return db
+  }
+
+  async close(): Promise<void> {
+    await this.level.close()
+  }
+
+  private async get(key: Uint8Array): Promise<Uint8Array | undefined> {
+    return (await this.level.get(key)) ?? undefined
+  }
+
+  batch(): WriteBatch {
+    return new WriteBatch(this)
+  }
+
+  // ---- reads
+
+  async getGenesisSpec(): Promise<string | undefined> {
+    const v = await this.get(P.genesisSpec)
+    return v === undefined ? undefined : new TextDecoder().decode(v)
+  }
+
+  async getHeaderRlp(number: bigint, hash: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.get(keyNumHash(P.header, number, hash))
+  }
+
+  async getBodyRlp(number: bigint, hash: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.get(keyNumHash(P.body, number, hash))
+  }
+
+  async getReceiptsRlp(number: bigint, hash: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.get(keyNumHash(P.receipts, number, hash))
+  }
+
+  async getTotalDifficulty(number: bigint, hash: Uint8Array): Promise<bigint | undefined> {
+    const v = await this.get(keyNumHash(P.td, number, hash))
+    return v === undefined ? undefined : bytesToBigInt(v)
+  }
+
+  async getNumber(hash: Uint8Array): Promise<bigint | undefined> {
+    const v = await this.get(concatBytes(P.hashToNumber, hash))
+    return v === undefined ? undefined : new DataView(v.buffer, v.byteOffset, 8).getBigUint64(0)
+  }
+
+  async getCanonicalHash(number: bigint): Promise<Uint8Array | undefined> {
+    return this.get(concatBytes(P.canonical, num8(number)))
+  }
+
+  async getTxLookup(txHash: Uint8Array): Promise<{ blockNumber: bigint; index: number } | undefined> {
+    const v = await this.get(concatBytes(P.txLookup, txHash))
+    if (v === undefined) return undefined
+    const [n, i] = RLP.decode(v) as Uint8Array[]
+    return { blockNumber: bytesToBigInt(n), index: Number(bytesToBigInt(i)) }
+  }
+
+  async getHeadHash(which: 'latest' | 'safe' | 'finalized'): Promise<Uint8Array | undefined> {
+    return this.get(which === 'latest' ? P.head : which === 'safe' ? P.safe : P.finalized)
+  }
+
+  async getSnapshot(hash: Uint8Array): Promise<string | undefined> {
+    const v = await this.get(concatBytes(P.snapshot, hash))
+    return v === undefined ? undefined : new TextDecoder().decode(v)
+  }
+
+  async getTrieNode(key: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.get(concatBytes(P.trieNode, key))
+  }
+
+  /** A state-trie node store for the execution layer: reads through, buffers writes for the next block batch. */
+  trieStore(): TrieNodeStore {
+    return new TrieNodeStore(this)
+  }
+}
+
+/** Collects one block's (or one head change's) writes; `write()` applies them atomically. */
+export class WriteBatch {
+  private readonly ops: { type: 'put' | 'del'; key: Uint8Array; value?: Uint8Array }[] = []
+  private readonly db: ChainDB
+
+  constructor(db: ChainDB) {
+    this.db = db
+  }
+
+  get size(): number {
+    return this.ops.length
+  }
+
+  private put(key: Uint8Array, value: Uint8Array): this {
+    this.ops.push({ type: 'put', key, value })
+    return this
+  }
+
+  private del(key: Uint8Array): this {
+    this.ops.push({ type: 'del', key })
+    return this
+  }
+
+  putGenesisSpec(json: string): this {
+    return this.put(P.genesisSpec, enc(json))
+  }
+
+  putHeader(number: bigint, hash: Uint8Array, headerRlp: Uint8Array): this {
+    this.put(keyNumHash(P.header, number, hash), headerRlp)
+    return this.put(concatBytes(P.hashToNumber, hash), num8(number))
+  }
+
+  putBody(number: bigint, hash: Uint8Array, bodyRlp: Uint8Array): this {
+    return this.put(keyNumHash(P.body, number, hash), bodyRlp)
+  }
+
+  /** receipts as geth stores them: an RLP list of each receipt's consensus encoding */
+  putReceiptsRlp(number: bigint, hash: Uint8Array, receiptsRlp: Uint8Array): this {
+    return this.put(keyNumHash(P.receipts, number, hash), receiptsRlp)
+  }
+
+  putTotalDifficulty(number: bigint, hash: Uint8Array, td: bigint): this {
+    return this.put(keyNumHash(P.td, number, hash), bigIntToBytes(td))
+  }
+
+  putCanonical(number: bigint, hash: Uint8Array): this {
+    return this.put(concatBytes(P.canonical, num8(number)), hash)
+  }
+
+  deleteCanonical(number: bigint): this {
+    return this.del(concatBytes(P.canonical, num8(number)))
+  }
+
+  putTxLookup(txHash: Uint8Array, loc: Pick<TxLocation, 'blockNumber' | 'index'>): this {
+    return this.put(concatBytes(P.txLookup, txHash), RLP.encode([bigIntToBytes(loc.blockNumber), loc.index]))
+  }
+
+  deleteTxLookup(txHash: Uint8Array): this {
+    return this.del(concatBytes(P.txLookup, txHash))
+  }
+
+  putHead(which: 'latest' | 'safe' | 'finalized', hash: Uint8Array): this {
+    return this.put(which === 'latest' ? P.head : which === 'safe' ? P.safe : P.finalized, hash)
+  }
+
+  putSnapshot(hash: Uint8Array, json: string): this {
+    return this.put(concatBytes(P.snapshot, hash), enc(json))
+  }
+
+  putTrieNodes(nodes: Iterable<[key: Uint8Array, value: Uint8Array]>): this {
+    for (const [k, v] of nodes) this.put(concatBytes(P.trieNode, k), v)
+    return this
+  }
+
+  async write(): Promise<void> {
+    if (this.ops.length === 0) return
+    await this.db.level.batch(this.ops as never)
+  }
+}
+
+/**
+ * Implements ethereumjs's DB interface for the state trie. Nodes are content-addressed and never deleted (archive
+ * state), so buffering writes and flushing them with the block that produced them keeps every block atomic.
+ */
+export class TrieNodeStore implements DB<string, string | Uint8Array> {
+  private readonly chain: ChainDB
+  private pending = new Map<string, Uint8Array>()
+
+  constructor(chain: ChainDB) {
+    this.chain = chain
+  }
+
+  async get(key: string, _opts?: EncodingOpts): Promise<Uint8Array | undefined> {
+    const p = this.pending.get(key)
+    if (p !== undefined) return p
+    return this.chain.getTrieNode(hexToBytes(`0x${key}`))
+  }
+
+  async put(key: string, value: string | Uint8Array, _opts?: EncodingOpts): Promise<void> {
+    this.pending.set(key, typeof value === 'string' ? hexToBytes(`0x${value}`) : value)
+  }
+
+  async del(_key: string, _opts?: EncodingOpts): Promise<void> {
+    // archive node: trie nodes are never pruned
+  }
+
+  async batch(ops: BatchDBOp<string, string | Uint8Array>[]): Promise<void> {
+    for (const op of ops) if (op.type === 'put') await this.put(op.key, op.value)
+  }
+
+  shallowCopy(): DB<string, string | Uint8Array> {
+    return this
+  }
+
+  async open(): Promise<void> {}
+
+  /** Hands the buffered nodes to a block batch and forgets them. */
+  drain(): [Uint8Array, Uint8Array][] {
+    const out: [Uint8Array, Uint8Array][] = []
+    for (const [k, v] of this.pending) out.push([hexToBytes(`0x${k}`), v])
+    this.pending = new Map()
+    return out
+  }
+
+  discard(): void {
+    this.pending = new Map()
+  }
+}
