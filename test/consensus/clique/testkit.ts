@@ -31,9 +31,12 @@ export function cliqueCommon(hardfork: Hardfork | string, clique = { period: 15,
   return createCustomCommon({ consensus: { type: 'poa', algorithm: 'clique', clique } }, Mainnet, { hardfork })
 }
 
-/** A header exactly as given: ethereumjs's own Clique checks are skipped so cairn's rules are the ones tested. */
-export function makeHeader(data: HeaderData, common: Common): BlockHeader {
-  return createBlockHeader(data, { common, freeze: false, skipConsensusFormatValidation: true })
+/**
+ * A header exactly as given: ethereumjs's own Clique checks are skipped so cairn's rules are the
+ * ones tested. With `setHardfork`, its fork comes from `common`'s schedule by number.
+ */
+export function makeHeader(data: HeaderData, common: Common, setHardfork = false): BlockHeader {
+  return createBlockHeader(data, { common, setHardfork, freeze: false, skipConsensusFormatValidation: true })
 }
 
 /** extraData: 32 zero vanity bytes, the signer list, 65 zero seal bytes. */
