@@ -1,0 +1,222 @@
+/**
+ * The eth namespace's chain-reading methods, answering as geth's internal/ethapi and eth/api_backend.go do:
+ * lookups by block that find nothing return null, state lookups at an unknown block fail with "header not found".
+ */
+import type { Block, BlockHeader } from '@ethereumjs/block'
+import { Address, equalsBytes, setLengthLeft } from '@ethereumjs/util'
+
+import type { ChainReader, StateView } from '../chain/types.ts'
+import type { RpcContext } from './context.ts'
+import { hashNotCanonical, headerForHashNotFound, headerNotFound, invalidParams, serverError } from './errors.ts'
+import { formatBlock, formatBlockReceipts, formatReceiptAt, formatTransaction, inclusionIn, toData, toQuantity } from './format.ts'
+import { address, blockNumber, blockRef, boolean, hash, optional, string, uintQuantity } from './params.ts'
+import type { BlockNumberParam, BlockRef } from './params.ts'
+import { methodsOver, namespace } from './registry.ts'
+
+const method = methodsOver<RpcContext>()
+
+/**
+ * The header a block number names. 'pending' is the latest block until cairn builds pending blocks; safe and
+ * finalized are what the chain reports (the head, on Clique).
+ */
+async function headerByNumber(chain: ChainReader, number: BlockNumberParam): Promise<BlockHeader | undefined> {
+  switch (number) {
+    case 'latest':
+    case 'pending':
+      return chain.heads().latest
+    case 'safe':
+      return chain.heads().safe
+    case 'finalized':
+      return chain.heads().finalized
+  }
+  const canonical = await chain.getCanonicalHash(number === 'earliest' ? 0n : number)
+  return canonical === undefined ? undefined : chain.getHeaderByHash(canonical)
+}
+
+async function blockByNumber(chain: ChainReader, number: BlockNumberParam): Promise<Block | undefined> {
+  if (typeof number === 'bigint') return chain.getBlockByNumber(number)
+  if (number === 'earliest') return chain.getBlockByNumber(0n)
+  const header = await headerByNumber(chain, number)
+  return header === undefined ? undefined : chain.getBlockByHash(header.hash())
+}
+
+async function requireCanonical(chain: ChainReader, header: BlockHeader): Promise<void> {
+  const canonical = await chain.getCanonicalHash(header.number)
+  if (canonical === undefined || !equalsBytes(canonical, header.hash())) throw hashNotCanonical()
+}
+
+/** geth's BlockByNumberOrHash: null for an unknown block, an error for a known one that is not canonical when asked. */
+async function blockByRef(chain: ChainReader, ref: BlockRef): Promise<Block | undefined> {
+  if ('number' in ref) return blockByNumber(chain, ref.number)
+  const header = await chain.getHeaderByHash(ref.hash)
+  if (header === undefined) return undefined
+  if (ref.requireCanonical) await requireCanonical(chain, header)
+  const block = await chain.getBlockByHash(ref.hash)
+  if (block === undefined) throw serverError('header found, but block body is missing')
+  return block
+}
+
+/** geth's StateAndHeaderByNumberOrHash; an omitted block means latest. */
+async function stateAt(chain: ChainReader, ref: BlockRef | undefined): Promise<StateView> {
+  const at = ref ?? { number: 'latest' }
+  let header: BlockHeader | undefined
+  if ('number' in at) {
+    header = await headerByNumber(chain, at.number)
+    if (header === undefined) throw headerNotFound()
+  } else {
+    header = await chain.getHeaderByHash(at.hash)
+    if (header === undefined) throw headerForHashNotFound()
+    if (at.requireCanonical) await requireCanonical(chain, header)
+  }
+  return chain.stateAt(header)
+}
+
+/** geth's decodeStorageKey: 0x optional, odd lengths padded, at most 32 bytes, left-padded to a slot. */
+function decodeStorageKey(key: string): Uint8Array {
+  let digits = /^0[xX]/.test(key) ? key.slice(2) : key
+  if (digits.length % 2 !== 0) digits = `0${digits}`
+  if (digits.length > 64) throw invalidParams(`storage key too long (want at most 32 bytes): ${JSON.stringify(key)}`)
+  if (!/^[0-9a-fA-F]*$/.test(digits)) throw invalidParams(`invalid hex in storage key: ${JSON.stringify(key)}`)
+  return setLengthLeft(Buffer.from(digits, 'hex'), 32)
+}
+
+function transactionAt(block: Block | undefined, index: bigint) {
+  if (block === undefined || index >= BigInt(block.transactions.length)) return null
+  const i = Number(index)
+  return formatTransaction(block.transactions[i], inclusionIn(block, i))
+}
+
+async function receiptsOf(chain: ChainReader, block: Block) {
+  const receipts = (await chain.getReceipts(block.hash())) ?? []
+  if (receipts.length !== block.transactions.length) {
+    throw serverError(`receipts length mismatch: ${block.transactions.length} vs ${receipts.length}`)
+  }
+  return receipts
+}
+
+export const eth = namespace<RpcContext>('eth', [
+  method({ name: 'eth_chainId', params: [], handler: (ctx) => toQuantity(ctx.chain.chainId) }),
+  method({ name: 'eth_blockNumber', params: [], handler: (ctx) => toQuantity(ctx.chain.heads().latest.number) }),
+  method({ name: 'eth_syncing', params: [], handler: () => false }),
+  method({ name: 'eth_accounts', params: [], handler: () => [] }),
+
+  method({
+    name: 'eth_getBlockByNumber',
+    params: [blockNumber, boolean],
+    handler: async (ctx, number, fullTx) => {
+      const block = await blockByNumber(ctx.chain, number)
+      return block === undefined ? null : formatBlock(block, fullTx)
+    },
+  }),
+  method({
+    name: 'eth_getBlockByHash',
+    params: [hash, boolean],
+    handler: async (ctx, blockHash, fullTx) => {
+      const block = await ctx.chain.getBlockByHash(blockHash)
+      return block === undefined ? null : formatBlock(block, fullTx)
+    },
+  }),
+  method({
+    name: 'eth_getBlockTransactionCountByNumber',
+    params: [blockNumber],
+    handler: async (ctx, number) => {
+      const block = await blockByNumber(ctx.chain, number)
+      return block === undefined ? null : toQuantity(block.transactions.length)
+    },
+  }),
+  method({
+    name: 'eth_getBlockTransactionCountByHash',
+    params: [hash],
+    handler: async (ctx, blockHash) => {
+      const block = await ctx.chain.getBlockByHash(blockHash)
+      return block === undefined ? null : toQuantity(block.transactions.length)
+    },
+  }),
+  method({
+    name: 'eth_getUncleCountByBlockNumber',
+    params: [blockNumber],
+    handler: async (ctx, number) => {
+      const block = await blockByNumber(ctx.chain, number)
+      return block === undefined ? null : toQuantity(block.uncleHeaders.length)
+    },
+  }),
+  method({
+    name: 'eth_getUncleCountByBlockHash',
+    params: [hash],
+    handler: async (ctx, blockHash) => {
+      const block = await ctx.chain.getBlockByHash(blockHash)
+      return block === undefined ? null : toQuantity(block.uncleHeaders.length)
+    },
+  }),
+
+  method({
+    name: 'eth_getBalance',
+    params: [address, optional(blockRef)],
+    handler: async (ctx, addr, ref) => {
+      const account = await (await stateAt(ctx.chain, ref)).getAccount(new Address(addr))
+      return toQuantity(account?.balance ?? 0n)
+    },
+  }),
+  method({
+    // the nonce in state: 'pending' does not count pool transactions until cairn has a pool
+    name: 'eth_getTransactionCount',
+    params: [address, optional(blockRef)],
+    handler: async (ctx, addr, ref) => {
+      const account = await (await stateAt(ctx.chain, ref)).getAccount(new Address(addr))
+      return toQuantity(account?.nonce ?? 0n)
+    },
+  }),
+  method({
+    name: 'eth_getCode',
+    params: [address, optional(blockRef)],
+    handler: async (ctx, addr, ref) => toData(await (await stateAt(ctx.chain, ref)).getCode(new Address(addr))),
+  }),
+  method({
+    // geth decodes the key itself, after resolving the block, so an unknown block wins over a bad key
+    name: 'eth_getStorageAt',
+    params: [address, string, optional(blockRef)],
+    handler: async (ctx, addr, key, ref) => {
+      const state = await stateAt(ctx.chain, ref)
+      const value = await state.getStorage(new Address(addr), decodeStorageKey(key))
+      return toData(setLengthLeft(value, 32))
+    },
+  }),
+
+  method({
+    name: 'eth_getTransactionByHash',
+    params: [hash],
+    handler: async (ctx, txHash) => {
+      const at = await ctx.chain.getTxLocation(txHash)
+      return at === undefined ? null : transactionAt(await ctx.chain.getBlockByHash(at.blockHash), BigInt(at.index))
+    },
+  }),
+  method({
+    name: 'eth_getTransactionByBlockHashAndIndex',
+    params: [hash, uintQuantity],
+    handler: async (ctx, blockHash, index) => transactionAt(await ctx.chain.getBlockByHash(blockHash), index),
+  }),
+  method({
+    name: 'eth_getTransactionByBlockNumberAndIndex',
+    params: [blockNumber, uintQuantity],
+    handler: async (ctx, number, index) => transactionAt(await blockByNumber(ctx.chain, number), index),
+  }),
+  method({
+    name: 'eth_getTransactionReceipt',
+    params: [hash],
+    handler: async (ctx, txHash) => {
+      const at = await ctx.chain.getTxLocation(txHash)
+      if (at === undefined) return null
+      const block = await ctx.chain.getBlockByHash(at.blockHash)
+      if (block === undefined) throw serverError(`block not found: ${toData(at.blockHash)}`)
+      return formatReceiptAt(block, await receiptsOf(ctx.chain, block), at.index)
+    },
+  }),
+  method({
+    name: 'eth_getBlockReceipts',
+    params: [blockRef],
+    handler: async (ctx, ref) => {
+      const block = await blockByRef(ctx.chain, ref)
+      return block === undefined ? null : formatBlockReceipts(block, await receiptsOf(ctx.chain, block))
+    },
+  }),
+])

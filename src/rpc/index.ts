@@ -1,0 +1,15 @@
+import type { RpcContext } from './context.ts'
+import { eth } from './eth.ts'
+import { net } from './net.ts'
+import { Registry } from './registry.ts'
+import { web3 } from './web3.ts'
+
+export type { RpcContext } from './context.ts'
+export { startHttpServer } from './server.ts'
+export type { HttpServer, HttpServerOptions } from './server.ts'
+export { clientVersion } from './web3.ts'
+
+/** Every namespace cairn serves, bound to the node; transports pick theirs with `select(['eth', 'net', ...])`. */
+export function createRegistry(ctx: RpcContext): Registry {
+  return new Registry().add(eth, ctx).add(net, ctx).add(web3, ctx)
+}
