@@ -80,7 +80,8 @@ export function verifyHeader(
 
 /** The rules that need nothing but the header itself (geth's verifyHeader before the cascade). */
 export function verifyHeaderFields(header: BlockHeader, config: CliqueConfig, now: bigint | number): void {
-  if (header.timestamp > BigInt(now)) throw new CliqueError(CliqueErrors.futureBlock)
+  const nowSeconds = typeof now === 'bigint' ? now : BigInt(Math.floor(now))
+  if (header.timestamp > nowSeconds) throw new CliqueError(CliqueErrors.futureBlock)
   const checkpoint = isCheckpoint(header.number, config)
   if (checkpoint && !header.coinbase.isZero()) throw new CliqueError(CliqueErrors.invalidCheckpointBeneficiary)
   if (!equalsBytes(header.nonce, NONCE_AUTHORIZE) && !equalsBytes(header.nonce, NONCE_DROP)) {

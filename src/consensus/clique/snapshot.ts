@@ -21,6 +21,8 @@ export const NONCE_AUTHORIZE = new Uint8Array(8).fill(0xff)
 export const NONCE_DROP = new Uint8Array(8)
 
 const ADDRESS_LENGTH = 20
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/
+const HASH = /^0x[0-9a-fA-F]{64}$/
 
 /** One signer's standing vote, kept until it passes, is replaced, or an epoch ends. */
 export interface Vote {
@@ -69,10 +71,11 @@ export function blockNumberOf(header: BlockHeader): number {
 }
 
 /** A snapshot with no votes and no recent signers, as for the genesis or a trusted checkpoint. */
-export function newSnapshot(number: number, hash: PrefixedHexString, signers: readonly string[]): Snapshot {
+export function newSnapshot(number: number, hash: string, signers: readonly string[]): Snapshot {
+  if (!Number.isSafeInteger(number) || number < 0) throw new RangeError(`invalid snapshot block number ${number}`)
   return freeze({
     number,
-    hash: hash.toLowerCase() as PrefixedHexString,
+    hash: normalizeHash(hash),
     signers: sortedUnique(signers.map(normalizeAddress)),
     recents: new Map(),
     votes: [],
@@ -284,7 +287,7 @@ export function decodeSnapshot(text: string): Snapshot {
 export function snapshotFromJSON(json: unknown): Snapshot {
   const root = record(json, 'snapshot')
   const number = nonNegativeInteger(root.number, 'number')
-  if (typeof root.hash !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(root.hash)) invalid('hash')
+  if (typeof root.hash !== 'string' || !HASH.test(root.hash)) invalid('hash')
   const signers = Object.keys(record(root.signers, 'signers')).map(normalizeAddress)
   const recents = new Map<number, AddressHex>()
   for (const [block, signer] of Object.entries(record(root.recents, 'recents'))) {
@@ -314,7 +317,7 @@ export function snapshotFromJSON(json: unknown): Snapshot {
   }
   return freeze({
     number,
-    hash: root.hash.toLowerCase() as PrefixedHexString,
+    hash: normalizeHash(root.hash),
     signers: sortedUnique(signers),
     recents,
     votes,
@@ -365,8 +368,13 @@ function sortedUnique(addresses: AddressHex[]): AddressHex[] {
 }
 
 function normalizeAddress(address: string): AddressHex {
-  if (!/^0x[0-9a-fA-F]{40}$/.test(address)) throw new TypeError(`invalid address ${address}`)
+  if (!ADDRESS.test(address)) throw new TypeError(`invalid address ${address}`)
   return address.toLowerCase() as AddressHex
+}
+
+function normalizeHash(hash: string): PrefixedHexString {
+  if (!HASH.test(hash)) throw new TypeError(`invalid block hash ${hash}`)
+  return hash.toLowerCase() as PrefixedHexString
 }
 
 function freeze(snapshot: Snapshot): Snapshot {

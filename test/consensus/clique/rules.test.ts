@@ -345,7 +345,7 @@ describe('gas limit and base fee', () => {
 
 describe('post-London fields on Clique (cairn)', () => {
   for (const fork of [Hardfork.Shanghai, Hardfork.Cancun, Hardfork.Prague, Hardfork.Osaka]) {
-    it(`accepts a ${fork} chain`, () => {
+    it(`accepts a chain at ${fork}`, () => {
       const parent = genesisFor(cliqueCommon(fork))
       const snapshot = checkpointSnapshot(parent)
       const header = child(parent, inTurn(1n, snapshot), {}, snapshot)

@@ -85,11 +85,13 @@ describe('signers from extraData', () => {
     assert.equal(snapshot.tally.size, 0)
   })
 
-  it('newSnapshot lowercases and refuses non-addresses', () => {
+  it('newSnapshot lowercases, and refuses what is not an address, a hash or a block number', () => {
     const upper = `0x${A.slice(2).toUpperCase()}`
     assert.deepEqual(newSnapshot(1, `0x${'AB'.repeat(32)}`, [upper]).signers, [A])
     assert.equal(newSnapshot(1, `0x${'AB'.repeat(32)}`, []).hash, `0x${'ab'.repeat(32)}`)
-    assert.throws(() => newSnapshot(1, '0x00', ['0x1234']), TypeError)
+    assert.throws(() => newSnapshot(1, `0x${'00'.repeat(32)}`, ['0x1234']), TypeError)
+    assert.throws(() => newSnapshot(1, '0x00', []), TypeError)
+    assert.throws(() => newSnapshot(-1, `0x${'00'.repeat(32)}`, []), RangeError)
   })
 })
 
