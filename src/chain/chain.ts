@@ -11,6 +11,8 @@ import { KECCAK256_RLP, SHA256_NULL, bytesToHex, equalsBytes } from '@ethereumjs
 import { buildCommon, parseGenesis } from '../config/genesis.ts'
 import type { Genesis } from '../config/genesis.ts'
 import { ChainDB } from '../db/chaindb.ts'
+import type { WriteBatch } from '../db/chaindb.ts'
+import { CliqueEngine } from '../consensus/clique/engine.ts'
 import { customCrypto } from '../execution/crypto.ts'
 import { Executor } from '../execution/executor.ts'
 import type { AncestorHashes, ExecutedBlock } from '../execution/executor.ts'
@@ -25,10 +27,10 @@ export interface ConsensusEngine {
   verifyHeader(header: BlockHeader, parent: BlockHeader, reader: HeaderReader): Promise<void>
   /** Checks body rules the engine adds (Clique: emptyBlocks=false forbids empty blocks). */
   verifyBody?(block: Block): void
-  /** Fork choice beyond total difficulty: negative when `a` is preferred over `b` at equal TD. */
-  tieBreak?(a: BlockHeader, b: BlockHeader, reader: HeaderReader): Promise<number>
-  /** Persisted alongside the block, in the same batch (Clique snapshots). */
-  onBlockWritten?(header: BlockHeader, batch: ReturnType<ChainDB['batch']>): Promise<void>
+  /** Fork choice between heads of equal total difficulty: negative when `a` is preferred over `b`. */
+  tieBreak?(a: { header: BlockHeader; td: bigint }, b: { header: BlockHeader; td: bigint }, reader: HeaderReader): Promise<number>
+  /** Adds what the engine keeps per block (Clique snapshots) to the block's own batch. */
+  onBlockWritten?(header: BlockHeader, batch: WriteBatch, reader: HeaderReader): Promise<void>
 }
 
 export interface HeaderReader {
@@ -69,7 +71,6 @@ export interface ChainEvents {
 
 export interface ChainOptions {
   customCrypto?: CustomCrypto
-  engine?: (common: Common, genesis: Genesis) => ConsensusEngine
   networkId?: bigint
 }
 
@@ -100,8 +101,9 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
     this.chainId = common.chainId()
     this.networkId = opts.networkId ?? this.chainId
     this.executor = new Executor(common, db)
-    this.engine = opts.engine?.(common, spec) ?? passThroughEngine
-    this.isClique = spec.config.clique !== undefined
+    const clique = spec.config.clique
+    this.isClique = clique !== undefined
+    this.engine = clique !== undefined ? new CliqueEngine(clique, { loadSnapshot: (hash) => db.getSnapshot(hash) }) : passThroughEngine
     this.current = heads
   }
 
@@ -306,7 +308,7 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
     const batch = this.db.batch()
     writeBlockData(batch, block, executed.receipts, td)
     batch.putTrieNodes(executed.trieNodes)
-    await this.engine.onBlockWritten?.(header, batch)
+    await this.engine.onBlockWritten?.(header, batch, this)
 
     const head = this.current.latest
     const becomesHead = await this.preferOverHead(header, td, head)
@@ -327,12 +329,12 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
     if (equalsBytes(header.parentHash, head.hash())) return true
     const headTd = (await this.db.getTotalDifficulty(head.number, head.hash())) ?? 0n
     if (td !== headTd) return td > headTd
-    if (this.engine.tieBreak !== undefined) return (await this.engine.tieBreak(header, head, this)) < 0
+    if (this.engine.tieBreak !== undefined) return (await this.engine.tieBreak({ header, td }, { header: head, td: headTd }, this)) < 0
     return false
   }
 
   /** Makes `block` the head: rewrites canonical numbers and tx lookups back to the common ancestor. */
-  private async setCanonical(batch: ReturnType<ChainDB['batch']>, block: Block): Promise<Block[]> {
+  private async setCanonical(batch: WriteBatch, block: Block): Promise<Block[]> {
     const head = this.current.latest
     const removed: Block[] = []
     // drop canonical entries above the new head
@@ -370,7 +372,7 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
   }
 }
 
-/** Accepts any seal: for chains whose engine cairn does not run (ethash seals are taken as given). */
+/** For chains whose sealing cairn does not run: ethash seals are taken as given (difficulty is still checked). */
 const passThroughEngine: ConsensusEngine = {
   name: 'none',
   async verifyHeader() {},
@@ -381,7 +383,7 @@ async function openDb(datadir: string): Promise<ChainDB> {
   return ChainDB.open(join(datadir, 'chaindata'))
 }
 
-function writeBlockData(batch: ReturnType<ChainDB['batch']>, block: Block, receipts: ConsensusReceipt[], td: bigint): void {
+function writeBlockData(batch: WriteBatch, block: Block, receipts: ConsensusReceipt[], td: bigint): void {
   const { number } = block.header
   const hash = block.hash()
   batch.putHeader(number, hash, block.header.serialize())

@@ -247,7 +247,10 @@ export function toConsensusReceipt(r: TxReceipt, tx: TypedTransaction): Consensu
   return out
 }
 
-/** ethereumjs appends block/hardfork context to messages; keep the reason only. */
+/** ethereumjs appends block/hardfork context to messages; keep the reason, in geth's words where geth has them. */
 function cleanVmMessage(msg: string): string {
-  return msg.replace(/ \(block number=.*$/s, '').replace(/ \(tx type=.*$/s, '')
+  const m = msg.replace(/ \((vm hf|block number|tx type)=.*$/s, '')
+  const root = /^invalid block stateRoot, got: (0x[0-9a-f]+), want: (0x[0-9a-f]+)/.exec(m)
+  if (root) return `invalid merkle root (remote: ${root[2]} local: ${root[1]})`
+  return m
 }

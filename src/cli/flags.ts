@@ -1,0 +1,74 @@
+import { parseArgs } from 'node:util'
+
+/**
+ * Every flag cairn accepts, declared once: parsing, defaults and `--help` come from this table. Names follow
+ * geth. Flags whose feature lands later are accepted now and say so in their help, so scripts written for the
+ * final interface do not break.
+ */
+export const FLAGS = {
+  datadir: { type: 'string', help: 'Data directory for the databases and keystore', default: '' },
+  networkid: { type: 'string', help: 'Network identifier (default: the chain id)' },
+  verbosity: { type: 'string', help: 'Log level: 0=silent, 1=error, 2=warn, 3=info, 4=debug, 5=trace', default: '3' },
+  http: { type: 'boolean', help: 'Enable the HTTP-RPC server' },
+  'http.addr': { type: 'string', help: 'HTTP-RPC server listening interface', default: '127.0.0.1' },
+  'http.port': { type: 'string', help: 'HTTP-RPC server listening port', default: '8545' },
+  'http.api': { type: 'string', help: "API's offered over the HTTP-RPC interface", default: 'eth,net,web3' },
+  'http.corsdomain': { type: 'string', help: 'Comma separated list of domains from which to accept cross origin requests', default: '' },
+  'http.vhosts': { type: 'string', help: 'Comma separated list of virtual hostnames from which to accept requests ("*" for any)', default: 'localhost' },
+  ws: { type: 'boolean', help: 'Enable the WS-RPC server (JSON-RPC issue: not served yet)' },
+  'ws.addr': { type: 'string', help: 'WS-RPC server listening interface', default: '127.0.0.1' },
+  'ws.port': { type: 'string', help: 'WS-RPC server listening port', default: '8546' },
+  'ws.api': { type: 'string', help: "API's offered over the WS-RPC interface", default: 'eth,net,web3' },
+  'ws.origins': { type: 'string', help: 'Origins from which to accept websockets requests', default: '' },
+  nodiscover: { type: 'boolean', help: 'Disables peer discovery (networking issue: no p2p yet, always on)' },
+  port: { type: 'string', help: 'Network listening port (networking issue: not used yet)', default: '30303' },
+  bootnodes: { type: 'string', help: 'Comma separated bootnode multiaddrs (networking issue: not used yet)', default: '' },
+  mine: { type: 'boolean', help: 'Enable sealing (Clique issue)' },
+  unlock: { type: 'string', help: 'Comma separated list of accounts to unlock (Clique issue)', default: '' },
+  password: { type: 'string', help: 'Password file to use for non-interactive password input' },
+  'miner.etherbase': { type: 'string', help: 'Signer address for sealing (Clique issue)' },
+  dev: { type: 'boolean', help: 'Single-sealer development chain from an embedded genesis (Clique issue; for now serves an initialised dev datadir)' },
+  'dev.period': { type: 'string', help: 'Block period of the dev chain in seconds (0 = seal on demand)', default: '1' },
+  'dev.gaslimit': { type: 'string', help: 'Block gas limit of the dev chain', default: '60000000' },
+  help: { type: 'boolean', short: 'h', help: 'Show help' },
+  version: { type: 'boolean', help: 'Print the version' },
+} as const
+
+export type FlagName = keyof typeof FLAGS
+export type Flags = { [K in FlagName]: (typeof FLAGS)[K]['type'] extends 'boolean' ? boolean : string | undefined }
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'UsageError'
+  }
+}
+
+export function parseFlags(argv: string[]): { flags: Flags; positionals: string[] } {
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string; default?: string }> = {}
+  for (const [name, f] of Object.entries(FLAGS)) {
+    options[name] = { type: f.type, ...('short' in f ? { short: f.short } : {}), ...('default' in f && f.default !== '' ? { default: f.default } : {}) }
+  }
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true })
+    return { flags: values as unknown as Flags, positionals }
+  } catch (err) {
+    throw new UsageError((err as Error).message)
+  }
+}
+
+export function flagsHelp(): string {
+  const rows = Object.entries(FLAGS).map(([name, f]) => {
+    const arg = f.type === 'string' ? ' value' : ''
+    const def = 'default' in f && f.default !== '' ? ` (default: ${f.default})` : ''
+    return [`  --${name}${arg}`, `${f.help}${def}`]
+  })
+  const width = Math.max(...rows.map((r) => r[0].length)) + 2
+  return rows.map(([a, b]) => a.padEnd(width) + b).join('\n')
+}
+
+export function intFlag(v: string | undefined, name: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  const n = Number(v)
+  if (v === undefined || !/^\d+$/.test(v) || n < min || n > max) throw new UsageError(`--${name}: expected an integer in [${min}, ${max}], got ${JSON.stringify(v)}`)
+  return n
+}

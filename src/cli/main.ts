@@ -1,0 +1,109 @@
+import { readFileSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { join, resolve } from 'node:path'
+
+import { bytesToHex } from '@ethereumjs/util'
+
+import { Chain } from '../chain/chain.ts'
+import { exportBlockFile, importBlockFiles } from '../chain/importer.ts'
+import { runNode } from '../node/node.ts'
+import { VERSION } from '../node/version.ts'
+import { FLAGS, UsageError, flagsHelp, intFlag, parseFlags } from './flags.ts'
+import type { Flags } from './flags.ts'
+import { createLogger } from './log.ts'
+
+const COMMANDS = {
+  init: 'cairn init --datadir DIR genesis.json          write a geth genesis into a new datadir',
+  import: 'cairn import --datadir DIR FILE...            import blocks exported by `geth export` (or cairn export)',
+  export: 'cairn export --datadir DIR FILE [FIRST [LAST]]  write canonical blocks in geth export format',
+  node: 'cairn [flags]                                 run a node (--http to serve JSON-RPC)',
+} as const
+
+function usage(): string {
+  return [
+    `cairn ${VERSION}: an Ethereum-compatible Clique proof-of-authority node`,
+    '',
+    'Commands:',
+    ...Object.values(COMMANDS).map((c) => `  ${c}`),
+    '',
+    'Flags:',
+    flagsHelp(),
+  ].join('\n')
+}
+
+function defaultDatadir(flags: Flags): string {
+  if (flags.datadir) return resolve(flags.datadir)
+  return flags.dev ? resolve('.cairn-dev') : join(homedir(), '.cairn')
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed
+  try {
+    parsed = parseFlags(argv)
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\nRun \`cairn --help\` for usage.\n`)
+    return 2
+  }
+  const { flags, positionals } = parsed
+  if (flags.help) {
+    process.stdout.write(`${usage()}\n`)
+    return 0
+  }
+  if (flags.version) {
+    process.stdout.write(`cairn ${VERSION}\n`)
+    return 0
+  }
+  const log = createLogger(intFlag(flags.verbosity ?? FLAGS.verbosity.default, 'verbosity', 0, 5))
+  const [command, ...args] = positionals
+  const datadir = defaultDatadir(flags)
+  try {
+    switch (command) {
+      case 'init': {
+        if (args.length !== 1) throw new UsageError(`usage: ${COMMANDS.init}`)
+        const { hash, created } = await Chain.init(datadir, readFileSync(args[0], 'utf8'))
+        log.info(created ? 'Successfully wrote genesis state' : 'Genesis already written, nothing to do', { datadir, hash: bytesToHex(hash) })
+        return 0
+      }
+      case 'import': {
+        if (args.length === 0) throw new UsageError(`usage: ${COMMANDS.import}`)
+        const chain = await Chain.open(datadir)
+        try {
+          const stats = await importBlockFiles(chain, args, (line) => log.info(line))
+          const head = chain.heads().latest
+          log.info('Import done', { blocks: stats.imported, skipped: stats.skipped, txs: stats.txs, seconds: stats.seconds.toFixed(2), head: Number(head.number), hash: bytesToHex(head.hash()) })
+        } catch (err) {
+          const head = chain.heads().latest
+          log.error(`Import failed: ${(err as Error).message}`, { head: Number(head.number), hash: bytesToHex(head.hash()) })
+          return 1
+        } finally {
+          await chain.close()
+        }
+        return 0
+      }
+      case 'export': {
+        if (args.length < 1 || args.length > 3) throw new UsageError(`usage: ${COMMANDS.export}`)
+        const chain = await Chain.open(datadir)
+        try {
+          const first = args[1] !== undefined ? BigInt(intFlag(args[1], 'FIRST')) : 0n
+          const last = args[2] !== undefined ? BigInt(intFlag(args[2], 'LAST')) : undefined
+          const n = await exportBlockFile(chain, args[0], first, last)
+          log.info('Exported blockchain', { file: args[0], blocks: n })
+        } finally {
+          await chain.close()
+        }
+        return 0
+      }
+      case undefined:
+        return await runNode(flags, datadir, log)
+      default:
+        throw new UsageError(`unknown command ${JSON.stringify(command)}; run \`cairn --help\``)
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`${err.message}\n`)
+      return 2
+    }
+    log.error((err as Error).message)
+    return 1
+  }
+}

@@ -1,0 +1,81 @@
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+
+import { bytesToHex } from '@ethereumjs/util'
+
+import { devAccounts } from '../accounts/devAccounts.ts'
+import { Chain } from '../chain/chain.ts'
+import { intFlag } from '../cli/flags.ts'
+import type { Flags } from '../cli/flags.ts'
+import type { Logger } from '../cli/log.ts'
+import { devGenesis } from '../config/devGenesis.ts'
+import { startRpc } from './rpc.ts'
+
+/** A started part of the node; parts stop in the reverse order of their start. */
+interface Service {
+  name: string
+  stop(): Promise<void>
+}
+
+/**
+ * The composition root: builds the parts from flags, starts them in order, and stops them in reverse on
+ * SIGINT/SIGTERM. Resolves with the process exit code.
+ */
+export async function runNode(flags: Flags, datadir: string, log: Logger): Promise<number> {
+  if (flags.dev) await initDevDatadir(datadir, flags, log)
+  const services: Service[] = []
+  const stopAll = async () => {
+    for (const s of services.reverse()) {
+      try {
+        await s.stop()
+        log.debug(`Stopped ${s.name}`)
+      } catch (err) {
+        log.error(`Stopping ${s.name} failed: ${(err as Error).message}`)
+      }
+    }
+  }
+  try {
+    const networkId = flags.networkid !== undefined ? BigInt(intFlag(flags.networkid, 'networkid', 1)) : undefined
+    const chain = await Chain.open(datadir, networkId !== undefined ? { networkId } : {})
+    services.push({ name: 'chain', stop: () => chain.close() })
+    const head = chain.heads().latest
+    log.info('Loaded chain', { datadir, chainId: chain.chainId, genesis: bytesToHex(chain.genesis.hash()), head: Number(head.number), hash: bytesToHex(head.hash()) })
+
+    if (flags.http || flags.dev) {
+      const rpc = await startRpc(chain, flags, log)
+      services.push(rpc)
+    }
+    if (flags.ws) log.warn('--ws is accepted but the WebSocket server is not available yet; use --http')
+    if (flags.mine) log.warn('--mine is accepted but sealing is not available yet: this node follows only')
+  } catch (err) {
+    await stopAll()
+    throw err
+  }
+
+  return new Promise((resolve) => {
+    let stopping = false
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) return
+      stopping = true
+      log.info(`Got ${signal}, shutting down...`)
+      stopAll().then(() => resolve(0))
+    }
+    process.once('SIGINT', onSignal)
+    process.once('SIGTERM', onSignal)
+  })
+}
+
+/** `--dev`: the first start writes the embedded development genesis; later starts continue its chain. */
+async function initDevDatadir(datadir: string, flags: Flags, log: Logger): Promise<void> {
+  printDevAccounts(log)
+  if (existsSync(join(datadir, 'chaindata'))) return
+  const genesis = devGenesis({ period: intFlag(flags['dev.period'], 'dev.period'), gasLimit: BigInt(intFlag(flags['dev.gaslimit'], 'dev.gaslimit', 5000)) })
+  const { hash } = await Chain.init(datadir, JSON.stringify(genesis, null, 2))
+  log.info('Created development chain', { datadir, chainId: 1337, genesis: bytesToHex(hash) })
+}
+
+/** As Anvil and Hardhat do, so users can paste a key into MetaMask or a script. */
+function printDevAccounts(log: Logger): void {
+  const lines = devAccounts(10).map((a, i) => `(${i}) ${a.address} (10000 ETH)  private key ${a.privateKey}`)
+  log.info(`Development accounts (mnemonic "test test test test test test test test test test test junk"; public test keys, never use them for real funds):\n${lines.join('\n')}`)
+}

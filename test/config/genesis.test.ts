@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+
+import { bytesToHex } from '@ethereumjs/util'
+
+import { Chain } from '../../src/chain/chain.ts'
+import { GenesisError, parseGenesis } from '../../src/config/genesis.ts'
+import { expectedClique, readFixture, tempDir } from '../helpers.ts'
+
+const CASES = [
+  ['Goerli', 'clique/goerli/genesis.geth.json', expectedClique.goerli.genesis.hash, expectedClique.goerli.genesis.stateRoot],
+  ['Rinkeby', 'clique/rinkeby/genesis.geth.json', expectedClique.rinkeby.genesis.hash, expectedClique.rinkeby.genesis.stateRoot],
+  ['Besu private Clique', 'clique/besu-private/genesis.geth.json', expectedClique.besuPrivate?.genesis?.hash ?? '0x815c2ed5f07175936649d2cd8a3e09eb8037c6528be07b9241f48343e97e763c', '0x166ed98eea93ab2b6f6b1a425526994adc2d675bf9a0d77d600ed1e02d8f77df'],
+  // block 0 of the execution-apis chain: chain.rlp's block 1 names it as parent
+  ['execution-apis suite', 'execution-apis/genesis.json', '0x44fd89d504659cd58f48f4796b77a7e7012cf296a2409afa2f6c3cb99b5b3d99', undefined],
+] as const
+
+describe('genesis (geth format) reproduces geth genesis hashes', () => {
+  for (const [name, file, hash, stateRoot] of CASES) {
+    it(`${name}: ${hash.slice(0, 10)}…`, async (t) => {
+      const dir = tempDir(t)
+      const res = await Chain.init(dir, readFixture(file))
+      assert.equal(bytesToHex(res.hash), hash)
+      assert.equal(res.created, true)
+      const chain = await Chain.open(dir)
+      t.after(() => chain.close())
+      assert.equal(bytesToHex(chain.genesis.hash()), hash)
+      if (stateRoot !== undefined) assert.equal(bytesToHex(chain.genesis.header.stateRoot), stateRoot)
+    })
+  }
+
+  it('the execution-apis genesis is the parent of its chain.rlp block 1', async () => {
+    const { readBlockFile } = await import('../../src/chain/blockFile.ts')
+    const { buildCommon } = await import('../../src/config/genesis.ts')
+    const { fixture } = await import('../helpers.ts')
+    const common = buildCommon(parseGenesis(readFixture('execution-apis/genesis.json')))
+    const blocks = readBlockFile(fixture('execution-apis/chain.rlp'), common)
+    const first = await blocks.next()
+    await blocks.return(undefined)
+    assert.equal(bytesToHex(first.value!.header.parentHash), CASES[3][2])
+  })
+})
+
+describe('genesis init on an existing datadir', () => {
+  it('is a no-op for the same genesis and refuses another', async (t) => {
+    const dir = tempDir(t)
+    await Chain.init(dir, readFixture('clique/rinkeby/genesis.geth.json'))
+    const again = await Chain.init(dir, readFixture('clique/rinkeby/genesis.geth.json'))
+    assert.equal(again.created, false)
+    await assert.rejects(Chain.init(dir, readFixture('clique/goerli/genesis.geth.json')), /database contains incompatible genesis \(have 0x6341fd3d.*, new 0xbf7e331f/)
+  })
+})
+
+describe('malformed genesis files are refused with the field named', () => {
+  const base = () => JSON.parse(readFixture('clique/besu-private/genesis.geth.json'))
+  const cases: [string, (g: any) => void, RegExp][] = [
+    ['not JSON', () => {}, /not JSON/],
+    ['missing chainId', (g) => delete g.config.chainId, /config\.chainId is missing/],
+    ['bad hex in gasLimit', (g) => (g.gasLimit = '0xzz'), /gasLimit: invalid number/],
+    ['odd-length extraData', (g) => (g.extraData = '0x123'), /extraData: hex string of odd length/],
+    ['short coinbase', (g) => (g.coinbase = '0x1234'), /coinbase: expected 20 bytes, got 2/],
+    ['bad alloc balance', (g) => (g.alloc[Object.keys(g.alloc)[0]].balance = 'lots'), /alloc\[.*\]\.balance: invalid number/],
+    ['fork order', (g) => { delete g.config.byzantiumBlock; g.config.constantinopleBlock = 0 }, /unsupported fork ordering: byzantiumBlock not enabled, but constantinopleBlock enabled at 0/],
+    ['fork scheduled earlier than its predecessor', (g) => { g.config.berlinBlock = 10; g.config.londonBlock = 5 }, /unsupported fork ordering: berlinBlock enabled at 10, but londonBlock enabled at 5/],
+    ['clique extraData too short', (g) => (g.extraData = '0x00'), /extraData: a Clique genesis needs/],
+  ]
+  for (const [name, mutate, message] of cases) {
+    it(name, () => {
+      if (name === 'not JSON') return assert.throws(() => parseGenesis('{"config":'), message)
+      const g = base()
+      mutate(g)
+      assert.throws(() => parseGenesis(JSON.stringify(g)), (err: Error) => err instanceof GenesisError && message.test(err.message))
+    })
+  }
+
+  it('a refused genesis leaves no database behind that later blocks a good init', async (t) => {
+    const dir = tempDir(t)
+    await assert.rejects(Chain.init(dir, '{"config":{}}'), /chainId is missing/)
+    const res = await Chain.init(dir, readFixture('clique/rinkeby/genesis.geth.json'))
+    assert.equal(res.created, true)
+  })
+})
