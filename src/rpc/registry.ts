@@ -52,6 +52,11 @@ export class Registry {
     return this
   }
 
+  /** The registered namespaces, for checking a transport's API list. */
+  names(): string[] {
+    return [...this.namespaces.keys()]
+  }
+
   /**
    * The methods one transport serves (`--http.api eth,net,web3`). Names not registered are skipped, as geth only
    * warns about them. The `rpc` namespace (rpc_modules) is always served, as in geth.
