@@ -3,7 +3,8 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 
 import { createBlock, createBlockFromBytesArray, createBlockHeaderFromBytesArray } from '@ethereumjs/block'
-import type { Block, BlockBytes, BlockHeader, BlockHeaderBytes } from '@ethereumjs/block'
+import type { Block, BlockBytes, BlockHeader, BlockHeaderBytes, HeaderData } from '@ethereumjs/block'
+import type { TypedTransaction } from '@ethereumjs/tx'
 import type { Common, CustomCrypto } from '@ethereumjs/common'
 import { RLP } from '@ethereumjs/rlp'
 import { KECCAK256_RLP, SHA256_NULL, bytesToHex, equalsBytes } from '@ethereumjs/util'
@@ -271,8 +272,14 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
     }
   }
 
-  get executorForBuild(): Executor {
-    return this.executor
+  /**
+   * Assembles a block on `parent` from candidate transactions (see Executor.buildBlock). Queued with imports: the
+   * executor's state manager serves one block at a time.
+   */
+  buildBlock(parent: BlockHeader, header: HeaderData, candidates: Iterable<TypedTransaction>, sealer?: (h: BlockHeader) => Uint8Array): ReturnType<Executor['buildBlock']> {
+    const run = this.importQueue.then(() => this.executor.buildBlock(parent, header, candidates, this.ancestorsOf(parent), sealer))
+    this.importQueue = run.catch(() => {})
+    return run
   }
 
   private async importOne(block: Block): Promise<ImportOutcome> {

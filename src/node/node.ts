@@ -5,11 +5,14 @@ import { bytesToHex } from '@ethereumjs/util'
 
 import { devAccounts } from '../accounts/devAccounts.ts'
 import { Chain } from '../chain/chain.ts'
-import { intFlag } from '../cli/flags.ts'
+import { UsageError, intFlag } from '../cli/flags.ts'
 import type { Flags } from '../cli/flags.ts'
 import type { Logger } from '../cli/log.ts'
 import { devGenesis } from '../config/devGenesis.ts'
+import { CliqueEngine } from '../consensus/clique/engine.ts'
+import { Sealer } from '../consensus/clique/sealer.ts'
 import { startRpc } from './rpc.ts'
+import { loadSignerKey } from './signer.ts'
 
 /** A started part of the node; parts stop in the reverse order of their start. */
 interface Service {
@@ -46,7 +49,21 @@ export async function runNode(flags: Flags, datadir: string, log: Logger): Promi
       services.push(rpc)
     }
     if (flags.ws) log.warn('--ws is accepted but the WebSocket server is not available yet; use --http')
-    if (flags.mine) log.warn('--mine is accepted but sealing is not available yet: this node follows only')
+
+    const signerKey = await loadSignerKey(flags, datadir)
+    if (signerKey !== undefined) {
+      if (!(chain.engine instanceof CliqueEngine)) throw new UsageError('--mine needs a Clique chain: this genesis has no "clique" section')
+      const sealer = new Sealer({
+        chain,
+        engine: chain.engine,
+        signerKey,
+        log,
+        ...(flags.dev ? { interval: intFlag(flags['dev.period'], 'dev.period') } : {}),
+      })
+      sealer.start()
+      log.info('Sealing started', { signer: sealer.address })
+      services.push({ name: 'sealer', stop: async () => sealer.stop() })
+    }
   } catch (err) {
     await stopAll()
     throw err
@@ -69,7 +86,8 @@ export async function runNode(flags: Flags, datadir: string, log: Logger): Promi
 async function initDevDatadir(datadir: string, flags: Flags, log: Logger): Promise<void> {
   printDevAccounts(log)
   if (existsSync(join(datadir, 'chaindata'))) return
-  const genesis = devGenesis({ period: intFlag(flags['dev.period'], 'dev.period'), gasLimit: BigInt(intFlag(flags['dev.gaslimit'], 'dev.gaslimit', 5000)) })
+  // period 0 in the genesis: the dev sealer keeps its own cadence (--dev.period), which may change between runs
+  const genesis = devGenesis({ period: 0, gasLimit: BigInt(intFlag(flags['dev.gaslimit'], 'dev.gaslimit', 5000)) })
   const { hash } = await Chain.init(datadir, JSON.stringify(genesis, null, 2))
   log.info('Created development chain', { datadir, chainId: 1337, genesis: bytesToHex(hash) })
 }

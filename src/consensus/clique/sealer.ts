@@ -1,0 +1,229 @@
+import { EventEmitter } from 'node:events'
+
+import { createBlock } from '@ethereumjs/block'
+import type { Block, BlockHeader, HeaderData } from '@ethereumjs/block'
+import type { TypedTransaction } from '@ethereumjs/tx'
+import { bytesToHex, concatBytes, hexToBytes } from '@ethereumjs/util'
+
+import type { Chain } from '../../chain/chain.ts'
+import type { Logger } from '../../cli/log.ts'
+import type { CliqueEngine } from './engine.ts'
+import { calcBaseFee, calcDifficulty, isCheckpoint } from './rules.ts'
+import { EXTRA_SEAL, EXTRA_VANITY, privateKeyToAddress, replaceSeal, signHeader } from './seal.ts'
+import type { AddressHex } from './seal.ts'
+import { NONCE_AUTHORIZE, NONCE_DROP, canSeal, checkProposal, isAuthorized, validVote } from './snapshot.ts'
+import type { Snapshot } from './snapshot.ts'
+
+/** Where the sealer gets transactions: the pool, best first (by effective tip at `baseFee`, nonce order kept per sender). */
+export interface TxSource {
+  candidates(baseFee: bigint | undefined): Iterable<TypedTransaction>
+  /** whether anything is waiting; with period 0 (or emptyBlocks false) the sealer seals only then */
+  hasPending(): boolean
+  /** told when the pool gains executable transactions, so a waiting sealer wakes up */
+  onPending(listener: () => void): () => void
+}
+
+export const noTransactions: TxSource = { candidates: () => [], hasPending: () => false, onPending: () => () => {} }
+
+export interface SealerOptions {
+  chain: Chain
+  engine: CliqueEngine
+  signerKey: Uint8Array
+  txs?: TxSource
+  log: Logger
+  /** seconds between blocks; default: the genesis period (dev mode seals on its own cadence over a period-0 genesis) */
+  interval?: number
+  /** geth --miner.gaslimit: the gas limit blocks move towards; default: keep the parent's */
+  gasLimitTarget?: bigint
+  /** 32-byte vanity; default: cairn's version string */
+  vanity?: Uint8Array
+  now?: () => number
+  random?: () => number
+}
+
+interface SealerEvents {
+  sealed: [block: Block]
+}
+
+/** geth's clique wiggleTime: the out-of-turn delay unit */
+const WIGGLE_MS = 500
+
+/**
+ * Seals blocks on top of the head as the node's Clique signer, as geth 1.13's clique.Seal and miner worker do:
+ * in turn at parent.timestamp + period; out of turn after an extra random delay up to (N/2+1) x 500 ms, so the
+ * in-turn block usually arrives first; never when the recent-signer rule forbids it. With period 0 it seals as soon
+ * as transactions wait. Votes proposed with clique_propose go into the blocks it seals. Any new head (its own
+ * or a peer's) cancels the attempt in progress and starts the next one.
+ */
+export class Sealer extends EventEmitter<SealerEvents> {
+  readonly address: AddressHex
+  private readonly opts: SealerOptions
+  private readonly interval: number
+  private readonly txs: TxSource
+  private readonly proposals = new Map<AddressHex, boolean>()
+  private timer: NodeJS.Timeout | undefined
+  private attempt = 0
+  private running = false
+  private unsubscribe: (() => void)[] = []
+  private warnedUnauthorized = false
+
+  constructor(opts: SealerOptions) {
+    super()
+    this.opts = opts
+    this.address = privateKeyToAddress(opts.signerKey)
+    this.interval = opts.interval ?? opts.engine.config.period
+    this.txs = opts.txs ?? noTransactions
+  }
+
+  start(): void {
+    if (this.running) return
+    this.running = true
+    const onHead = () => this.schedule()
+    this.opts.chain.on('head', onHead)
+    this.unsubscribe.push(() => this.opts.chain.off('head', onHead))
+    this.unsubscribe.push(this.txs.onPending(() => this.schedule()))
+    this.schedule()
+  }
+
+  stop(): void {
+    this.running = false
+    this.attempt++
+    clearTimeout(this.timer)
+    for (const u of this.unsubscribe.splice(0)) u()
+  }
+
+  /** clique_propose: vote to add (true) or drop (false) a signer in the blocks this node seals. */
+  async propose(address: string, authorize: boolean): Promise<void> {
+    const addr = address.toLowerCase() as AddressHex
+    checkProposal(await this.headSnapshot(), addr, authorize)
+    this.proposals.set(addr, authorize)
+  }
+
+  /** clique_discard */
+  discard(address: string): void {
+    this.proposals.delete(address.toLowerCase() as AddressHex)
+  }
+
+  /** clique_proposals */
+  currentProposals(): Record<AddressHex, boolean> {
+    return Object.fromEntries(this.proposals)
+  }
+
+  private headSnapshot(): Promise<Snapshot> {
+    return this.opts.engine.snapshotAt(this.opts.chain.heads().latest, this.opts.chain)
+  }
+
+  /** Starts (or restarts) the attempt to seal on the current head. */
+  private schedule(): void {
+    if (!this.running) return
+    const attempt = ++this.attempt
+    clearTimeout(this.timer)
+    this.prepare(attempt).catch((err) => this.opts.log.error(`Sealing failed: ${(err as Error).message}`))
+  }
+
+  private async prepare(attempt: number): Promise<void> {
+    const { chain, engine, log } = this.opts
+    const parent = chain.heads().latest
+    const snapshot = await engine.snapshotAt(parent, chain)
+    if (attempt !== this.attempt) return
+    const number = parent.number + 1n
+    if (!isAuthorized(snapshot, this.address)) {
+      if (!this.warnedUnauthorized) log.warn('Sealer is not an authorized signer: following the chain only', { signer: this.address, number: Number(number) })
+      this.warnedUnauthorized = true
+      return
+    }
+    this.warnedUnauthorized = false
+    if (!canSeal(snapshot, this.address, Number(number))) {
+      log.debug('Signed recently, must wait for others', { number: Number(number) })
+      return
+    }
+    const checkpoint = isCheckpoint(number, engine.config)
+    const needsTxs = this.interval === 0 || (engine.config.emptyBlocks === false && !checkpoint)
+    if (needsTxs && !this.txs.hasPending()) {
+      log.debug('Sealing paused, waiting for transactions')
+      return
+    }
+    const now = (this.opts.now ?? Date.now)()
+    const timestamp = BigInt(Math.max(Number(parent.timestamp) + this.interval, Math.floor(now / 1000)))
+    const difficulty = calcDifficulty(snapshot, this.address)
+    let delay = Number(timestamp) * 1000 - now
+    if (difficulty !== 2n) delay += Math.floor((this.opts.random ?? Math.random)() * (Math.floor(snapshot.signers.length / 2) + 1) * WIGGLE_MS)
+    this.timer = setTimeout(() => {
+      this.seal(attempt, parent, snapshot, timestamp, difficulty).catch((err) => log.error(`Sealing block ${number} failed: ${(err as Error).message}`))
+    }, Math.max(0, delay))
+  }
+
+  private async seal(attempt: number, parent: BlockHeader, snapshot: Snapshot, timestamp: bigint, difficulty: bigint): Promise<void> {
+    const { chain, engine, log } = this.opts
+    if (attempt !== this.attempt) return
+    const number = parent.number + 1n
+    const checkpoint = isCheckpoint(number, engine.config)
+    const common = chain.common.copy()
+    common.setHardforkBy({ blockNumber: number, timestamp })
+
+    // a vote, unless this is a checkpoint (which carries the signer list instead)
+    let coinbase: Uint8Array = new Uint8Array(20)
+    let nonce = NONCE_DROP
+    if (!checkpoint) {
+      const votes = [...this.proposals].filter(([address, authorize]) => validVote(snapshot, address, authorize))
+      if (votes.length > 0) {
+        const [address, authorize] = votes[Math.floor((this.opts.random ?? Math.random)() * votes.length)]
+        coinbase = hexToBytes(address)
+        nonce = authorize ? NONCE_AUTHORIZE : NONCE_DROP
+      }
+    }
+    const vanity = this.opts.vanity ?? defaultVanity
+    const signers = checkpoint ? concatBytes(...snapshot.signers.map((s) => hexToBytes(s))) : new Uint8Array()
+    const header: HeaderData = {
+      parentHash: parent.hash(),
+      number,
+      timestamp,
+      difficulty,
+      coinbase,
+      nonce,
+      extraData: concatBytes(vanity, signers, new Uint8Array(EXTRA_SEAL)),
+      gasLimit: nextGasLimit(parent.gasLimit, this.opts.gasLimitTarget ?? parent.gasLimit),
+      ...(common.isActivatedEIP(1559) ? { baseFeePerGas: calcBaseFee(parent) } : {}),
+      ...(common.isActivatedEIP(4844)
+        ? { excessBlobGas: parent.common.isActivatedEIP(4844) ? parent.calcNextExcessBlobGas(common) : 0n, blobGasUsed: 0n, parentBeaconBlockRoot: new Uint8Array(32) }
+        : {}),
+    }
+    const key = this.opts.signerKey
+    const started = performance.now()
+    const built = await chain.buildBlock(parent, header, this.txs.candidates(header.baseFeePerGas as bigint | undefined), (h) => signHeader(h, key))
+    if (attempt !== this.attempt) return // a new head arrived while building: this block would be a fork
+    const unsealed = built.block
+    const sealed = createBlock(
+      { header: { ...unsealed.header.toJSON(), extraData: replaceSeal(unsealed.header.extraData, signHeader(unsealed.header, key)) }, transactions: unsealed.transactions, withdrawals: unsealed.withdrawals },
+      { common: unsealed.common, skipConsensusFormatValidation: true },
+    )
+    // our own block passes the same rules as any peer's before it is written
+    await engine.verifyHeader(sealed.header, parent, chain)
+    const outcome = await chain.commitBuilt(sealed, built.executed)
+    log.info('Successfully sealed new block', {
+      number: Number(number),
+      hash: bytesToHex(sealed.hash()),
+      txs: sealed.transactions.length,
+      gas: Number(sealed.header.gasUsed),
+      inturn: difficulty === 2n,
+      elapsed: `${(performance.now() - started).toFixed(1)}ms`,
+      ...(outcome !== 'imported' ? { outcome } : {}),
+    })
+    for (const r of built.rejected) log.debug('Transaction left out of block', { hash: bytesToHex(r.tx.hash()), reason: r.error })
+    this.emit('sealed', sealed)
+  }
+}
+
+const defaultVanity = (() => {
+  const v = new Uint8Array(EXTRA_VANITY)
+  v.set(new TextEncoder().encode('cairn').subarray(0, EXTRA_VANITY))
+  return v
+})()
+
+/** geth core.CalcGasLimit: move towards the target by at most parent/1024 - 1 per block. */
+export function nextGasLimit(parentGasLimit: bigint, target: bigint): bigint {
+  const delta = parentGasLimit / 1024n - 1n
+  if (target > parentGasLimit) return parentGasLimit + delta < target ? parentGasLimit + delta : target
+  if (target < parentGasLimit) return parentGasLimit - delta > target ? parentGasLimit - delta : target
+  return parentGasLimit
+}
