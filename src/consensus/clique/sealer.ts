@@ -143,14 +143,18 @@ export class Sealer extends EventEmitter<SealerEvents> {
       log.debug('Sealing paused, waiting for transactions')
       return
     }
-    const now = (this.opts.now ?? Date.now)()
-    const timestamp = BigInt(Math.max(Number(parent.timestamp) + this.interval, Math.floor(now / 1000)))
     const difficulty = calcDifficulty(snapshot, this.address)
-    let delay = Number(timestamp) * 1000 - now
-    if (difficulty !== 2n) delay += Math.floor((this.opts.random ?? Math.random)() * (Math.floor(snapshot.signers.length / 2) + 1) * WIGGLE_MS)
+    const { timestamp, delay } = sealSchedule({
+      parentTimestamp: parent.timestamp,
+      interval: this.interval,
+      nowMs: (this.opts.now ?? Date.now)(),
+      inTurn: difficulty === 2n,
+      signers: snapshot.signers.length,
+      random: this.opts.random ?? Math.random,
+    })
     this.timer = setTimeout(() => {
       this.seal(attempt, parent, snapshot, timestamp, difficulty).catch((err) => log.error(`Sealing block ${number} failed: ${(err as Error).message}`))
-    }, Math.max(0, delay))
+    }, delay)
   }
 
   private async seal(attempt: number, parent: BlockHeader, snapshot: Snapshot, timestamp: bigint, difficulty: bigint): Promise<void> {
@@ -212,6 +216,18 @@ export class Sealer extends EventEmitter<SealerEvents> {
     for (const r of built.rejected) log.debug('Transaction left out of block', { hash: bytesToHex(r.tx.hash()), reason: r.error })
     this.emit('sealed', sealed)
   }
+}
+
+/**
+ * When to seal the child of a block (geth clique.Prepare and Seal): its timestamp is parent + period, or now if
+ * that has passed; the in-turn signer seals at that time, the others after an extra random delay of up to
+ * (signers/2 + 1) x 500 ms.
+ */
+export function sealSchedule(o: { parentTimestamp: bigint; interval: number; nowMs: number; inTurn: boolean; signers: number; random: () => number }): { timestamp: bigint; delay: number } {
+  const timestamp = BigInt(Math.max(Number(o.parentTimestamp) + o.interval, Math.floor(o.nowMs / 1000)))
+  let delay = Number(timestamp) * 1000 - o.nowMs
+  if (!o.inTurn) delay += Math.floor(o.random() * (Math.floor(o.signers / 2) + 1) * WIGGLE_MS)
+  return { timestamp, delay: Math.max(0, delay) }
 }
 
 const defaultVanity = (() => {
