@@ -109,6 +109,20 @@ export class Sealer extends EventEmitter<SealerEvents> {
     return Object.fromEntries(this.proposals)
   }
 
+  /**
+   * Seals one block on the current head now, without waiting for the schedule (tests, and tools that drive a
+   * period-0 chain). Refuses when this signer may not seal the next block.
+   */
+  async sealNow(): Promise<Block> {
+    const parent = this.opts.chain.heads().latest
+    const snapshot = await this.opts.engine.snapshotAt(parent, this.opts.chain)
+    if (!canSeal(snapshot, this.address, Number(parent.number + 1n))) throw new Error(`${this.address} may not seal block ${parent.number + 1n} (unauthorized or signed recently)`)
+    const timestamp = BigInt(Math.max(Number(parent.timestamp) + this.interval, Math.floor((this.opts.now ?? Date.now)() / 1000)))
+    const block = await this.seal(this.attempt, parent, snapshot, timestamp, calcDifficulty(snapshot, this.address))
+    if (block === undefined) throw new Error('the head moved while sealing')
+    return block
+  }
+
   private headSnapshot(): Promise<Snapshot> {
     return this.opts.engine.snapshotAt(this.opts.chain.heads().latest, this.opts.chain)
   }
@@ -157,9 +171,9 @@ export class Sealer extends EventEmitter<SealerEvents> {
     }, delay)
   }
 
-  private async seal(attempt: number, parent: BlockHeader, snapshot: Snapshot, timestamp: bigint, difficulty: bigint): Promise<void> {
+  private async seal(attempt: number, parent: BlockHeader, snapshot: Snapshot, timestamp: bigint, difficulty: bigint): Promise<Block | undefined> {
     const { chain, engine, log } = this.opts
-    if (attempt !== this.attempt) return
+    if (attempt !== this.attempt) return undefined
     const number = parent.number + 1n
     const checkpoint = isCheckpoint(number, engine.config)
     const common = chain.common.copy()
@@ -195,7 +209,7 @@ export class Sealer extends EventEmitter<SealerEvents> {
     const key = this.opts.signerKey
     const started = performance.now()
     const built = await chain.buildBlock(parent, header, this.txs.candidates(header.baseFeePerGas as bigint | undefined), (h) => signHeader(h, key))
-    if (attempt !== this.attempt) return // a new head arrived while building: this block would be a fork
+    if (attempt !== this.attempt) return undefined // a new head arrived while building: this block would be a fork
     const unsealed = built.block
     const sealed = createBlock(
       { header: { ...unsealed.header.toJSON(), extraData: replaceSeal(unsealed.header.extraData, signHeader(unsealed.header, key)) }, transactions: unsealed.transactions, withdrawals: unsealed.withdrawals },
@@ -215,6 +229,7 @@ export class Sealer extends EventEmitter<SealerEvents> {
     })
     for (const r of built.rejected) log.debug('Transaction left out of block', { hash: bytesToHex(r.tx.hash()), reason: r.error })
     this.emit('sealed', sealed)
+    return sealed
   }
 }
 
