@@ -8,14 +8,18 @@ import { Chain } from '../chain/chain.ts'
 import { exportBlockFile, importBlockFiles } from '../chain/importer.ts'
 import { runNode } from '../node/node.ts'
 import { VERSION } from '../node/version.ts'
+import { accountCommand } from './account.ts'
 import { FLAGS, UsageError, flagsHelp, intFlag, parseFlags } from './flags.ts'
 import type { Flags } from './flags.ts'
+import { genesisCommand } from './genesis.ts'
 import { createLogger } from './log.ts'
 
 const COMMANDS = {
   init: 'cairn init --datadir DIR genesis.json          write a geth genesis into a new datadir',
   import: 'cairn import --datadir DIR FILE...            import blocks exported by `geth export` (or cairn export)',
   export: 'cairn export --datadir DIR FILE [FIRST [LAST]]  write canonical blocks in geth export format',
+  account: 'cairn account new|list|import KEYFILE          manage the keystore as `geth account` (--datadir, --password)',
+  genesis: 'cairn genesis new --chain-id N ...             write a Clique genesis.json (cairn genesis --help)',
   node: 'cairn [flags]                                 run a node (--http to serve JSON-RPC)',
 } as const
 
@@ -37,6 +41,9 @@ function defaultDatadir(flags: Flags): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // These commands take their own flags, so they are dispatched before the node flags are parsed.
+  if (argv[0] === 'account') return accountCommand(argv.slice(1))
+  if (argv[0] === 'genesis') return genesisCommand(argv.slice(1))
   let parsed
   try {
     parsed = parseFlags(argv)
