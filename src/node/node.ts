@@ -69,12 +69,15 @@ export async function runNode(flags: Flags, datadir: string, log: Logger): Promi
     throw err
   }
 
+  // a follower with no RPC and nothing pending has no open handles; the node still runs until it is told to stop
+  const keepAlive = setInterval(() => {}, 1 << 30)
   return new Promise((resolve) => {
     let stopping = false
     const onSignal = (signal: NodeJS.Signals) => {
       if (stopping) return
       stopping = true
       log.info(`Got ${signal}, shutting down...`)
+      clearInterval(keepAlive)
       stopAll().then(() => resolve(0))
     }
     process.once('SIGINT', onSignal)
