@@ -245,7 +245,7 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
     this.current = { ...this.current, safe: s, finalized: f }
   }
 
-  /** Executes an assembled block (the sealer's) and writes it, without re-running it. */
+  /** Writes a block this node assembled and sealed (Chain.buildBlock already executed it): no second execution. */
   commitBuilt(block: Block, executed: ExecutedBlock): Promise<ImportOutcome> {
     const run = this.importQueue.then(async () => {
       const parent = await this.getHeaderByHash(block.header.parentHash)
