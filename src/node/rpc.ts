@@ -2,20 +2,29 @@ import type { Chain } from '../chain/chain.ts'
 import type { Flags } from '../cli/flags.ts'
 import { intFlag } from '../cli/flags.ts'
 import type { Logger } from '../cli/log.ts'
+import { CliqueEngine } from '../consensus/clique/engine.ts'
+import type { Sealer } from '../consensus/clique/sealer.ts'
+import { cliqueRpcContext } from '../rpc/clique.ts'
 import type { RpcContext } from '../rpc/context.ts'
-import { eth } from '../rpc/eth.ts'
-import { net } from '../rpc/net.ts'
-import { Registry } from '../rpc/registry.ts'
+import { createRegistry } from '../rpc/index.ts'
 import { startHttpServer } from '../rpc/server.ts'
-import { clientVersion, web3 } from '../rpc/web3.ts'
+import { clientVersion } from '../rpc/web3.ts'
 import { VERSION } from './version.ts'
 
 const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0)
 
-/** Builds the RPC registry over the chain and starts the HTTP transport from the --http.* flags. */
-export async function startRpc(chain: Chain, flags: Flags, log: Logger): Promise<{ name: string; url: string; stop(): Promise<void> }> {
-  const ctx: RpcContext = { chain, clientVersion: clientVersion(VERSION), peerCount: () => 0 }
-  const registry = new Registry().add(eth, ctx).add(net, ctx).add(web3, ctx)
+/**
+ * Builds the RPC registry over the chain and starts the HTTP transport from the --http.* flags. On a Clique chain,
+ * clique_propose votes go to `sealer` when the node seals.
+ */
+export async function startRpc(chain: Chain, flags: Flags, log: Logger, sealer?: Sealer): Promise<{ name: string; url: string; stop(): Promise<void> }> {
+  const ctx: RpcContext = {
+    chain,
+    clientVersion: clientVersion(VERSION),
+    peerCount: () => 0,
+    ...(chain.engine instanceof CliqueEngine ? cliqueRpcContext(chain, chain.engine, sealer) : {}),
+  }
+  const registry = createRegistry(ctx)
   const apis = list(flags['http.api'])
   for (const api of apis) if (!registry.names().includes(api)) log.warn(`Unavailable modules in HTTP API list: ${api}`)
   const server = await startHttpServer({

@@ -1,4 +1,6 @@
 import type { ChainReader } from '../chain/types.ts'
+import type { CliqueEngine } from '../consensus/clique/engine.ts'
+import type { BlockAuthor } from './format.ts'
 
 /** What the RPC namespaces read from the node. */
 export interface RpcContext {
@@ -7,4 +9,22 @@ export interface RpcContext {
   readonly clientVersion: string
   /** connected peers, for net_peerCount */
   peerCount(): number
+  /** The block producer reported as `miner`; absent means header.coinbase (Clique chains report the sealer). */
+  readonly author?: BlockAuthor
+  /** The clique namespace's engine and votes; present on Clique chains only. */
+  readonly clique?: CliqueContext
+}
+
+export interface CliqueContext {
+  readonly engine: CliqueEngine
+  /** Where clique_propose votes go: the sealer's, or a holder of their own on a node that does not seal. */
+  readonly proposals: CliqueProposals
+}
+
+/** The votes this node casts in the blocks it seals (the Sealer implements it). */
+export interface CliqueProposals {
+  /** Throws CliqueError on a vote the node refuses (dropping the last signer). */
+  propose(address: string, authorize: boolean): Promise<void>
+  discard(address: string): void
+  currentProposals(): Record<string, boolean>
 }

@@ -19,7 +19,7 @@ const method = methodsOver<RpcContext>()
  * The header a block number names. 'pending' is the latest block until cairn builds pending blocks; safe and
  * finalized are what the chain reports (the head, on Clique).
  */
-async function headerByNumber(chain: ChainReader, number: BlockNumberParam): Promise<BlockHeader | undefined> {
+export async function headerByNumber(chain: ChainReader, number: BlockNumberParam): Promise<BlockHeader | undefined> {
   switch (number) {
     case 'latest':
     case 'pending':
@@ -105,7 +105,7 @@ export const eth = namespace<RpcContext>('eth', [
     params: [blockNumber, boolean],
     handler: async (ctx, number, fullTx) => {
       const block = await blockByNumber(ctx.chain, number)
-      return block === undefined ? null : formatBlock(block, fullTx)
+      return block === undefined ? null : formatBlock(block, fullTx, ctx.author)
     },
   }),
   method({
@@ -113,7 +113,7 @@ export const eth = namespace<RpcContext>('eth', [
     params: [hash, boolean],
     handler: async (ctx, blockHash, fullTx) => {
       const block = await ctx.chain.getBlockByHash(blockHash)
-      return block === undefined ? null : formatBlock(block, fullTx)
+      return block === undefined ? null : formatBlock(block, fullTx, ctx.author)
     },
   }),
   method({

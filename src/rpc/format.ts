@@ -42,8 +42,11 @@ function sortedKeys(fields: JsonObject): JsonObject {
   return Object.fromEntries(Object.entries(fields).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
 }
 
+/** Who produced a block, for `miner`: header.coinbase unless an engine says otherwise (Clique: the sealer). */
+export type BlockAuthor = (header: BlockHeader) => string
+
 /** RPCMarshalHeader */
-export function formatHeader(h: BlockHeader): JsonObject {
+export function formatHeader(h: BlockHeader, author?: BlockAuthor): JsonObject {
   const fields: JsonObject = {
     number: toQuantity(h.number),
     hash: toData(h.hash()),
@@ -53,7 +56,7 @@ export function formatHeader(h: BlockHeader): JsonObject {
     sha3Uncles: toData(h.uncleHash),
     logsBloom: toData(h.logsBloom),
     stateRoot: toData(h.stateRoot),
-    miner: h.coinbase.toString(),
+    miner: author === undefined ? h.coinbase.toString() : author(h),
     difficulty: toQuantity(h.difficulty),
     extraData: toData(h.extraData),
     gasLimit: toQuantity(h.gasLimit),
@@ -74,9 +77,9 @@ export function formatHeader(h: BlockHeader): JsonObject {
 }
 
 /** RPCMarshalBlock with transactions: their hashes, or full objects when `fullTx`. */
-export function formatBlock(block: Block, fullTx: boolean): JsonObject {
+export function formatBlock(block: Block, fullTx: boolean, author?: BlockAuthor): JsonObject {
   const fields: JsonObject = {
-    ...formatHeader(block.header),
+    ...formatHeader(block.header, author),
     size: toQuantity(block.serialize().length),
     transactions: block.transactions.map((tx, i) => (fullTx ? formatTransaction(tx, inclusionIn(block, i)) : toData(tx.hash()))),
     uncles: block.uncleHeaders.map((u) => toData(u.hash())),

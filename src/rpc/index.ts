@@ -1,3 +1,4 @@
+import { clique } from './clique.ts'
 import type { RpcContext } from './context.ts'
 import { eth } from './eth.ts'
 import { net } from './net.ts'
@@ -8,8 +9,12 @@ export type { RpcContext } from './context.ts'
 export { startHttpServer } from './server.ts'
 export type { HttpServer, HttpServerOptions } from './server.ts'
 export { clientVersion } from './web3.ts'
+export { cliqueRpcContext } from './clique.ts'
 
 /** Every namespace cairn serves, bound to the node; transports pick theirs with `select(['eth', 'net', ...])`. */
 export function createRegistry(ctx: RpcContext): Registry {
-  return new Registry().add(eth, ctx).add(net, ctx).add(web3, ctx)
+  const registry = new Registry().add(eth, ctx).add(net, ctx).add(web3, ctx)
+  // as geth, whose Clique engine alone brings the clique API
+  if (ctx.clique !== undefined) registry.add(clique, { chain: ctx.chain, clique: ctx.clique })
+  return registry
 }

@@ -121,4 +121,11 @@ describe('formatBlock', () => {
     assert.deepEqual(b.transactions, block.transactions.map((tx) => `0x${Buffer.from(tx.hash()).toString('hex')}`))
     assert.deepEqual((formatBlock(block, true).transactions as object[])[2], formatTransaction(dynamic, inclusionIn(block, 2)))
   })
+
+  it('reports the coinbase as miner unless an author hook names the producer (Clique: the sealer)', () => {
+    assert.equal(formatBlock(block, false).miner, block.header.coinbase.toString())
+    const withAuthor = formatBlock(block, false, (h) => (h === block.header ? TO : 'wrong header'))
+    assert.equal(withAuthor.miner, TO)
+    assert.deepEqual({ ...withAuthor, miner: null }, { ...formatBlock(block, false), miner: null })
+  })
 })
