@@ -44,25 +44,28 @@ export async function runNode(flags: Flags, datadir: string, log: Logger): Promi
     const head = chain.heads().latest
     log.info('Loaded chain', { datadir, chainId: chain.chainId, genesis: bytesToHex(chain.genesis.hash()), head: Number(head.number), hash: bytesToHex(head.hash()) })
 
-    if (flags.http || flags.dev) {
-      const rpc = await startRpc(chain, flags, log)
-      services.push(rpc)
-    }
-    if (flags.ws) log.warn('--ws is accepted but the WebSocket server is not available yet; use --http')
-
+    // the sealer exists before RPC starts (clique_propose feeds it) and starts sealing last
     const signerKey = await loadSignerKey(flags, datadir)
+    let sealer: Sealer | undefined
     if (signerKey !== undefined) {
       if (!(chain.engine instanceof CliqueEngine)) throw new UsageError('--mine needs a Clique chain: this genesis has no "clique" section')
-      const sealer = new Sealer({
+      sealer = new Sealer({
         chain,
         engine: chain.engine,
         signerKey,
         log,
         ...(flags.dev ? { interval: intFlag(flags['dev.period'], 'dev.period') } : {}),
       })
-      sealer.start()
-      log.info('Sealing started', { signer: sealer.address })
-      services.push({ name: 'sealer', stop: async () => sealer.stop() })
+    }
+
+    if (flags.http || flags.dev) services.push(await startRpc(chain, flags, log, sealer))
+    if (flags.ws) log.warn('--ws is accepted but the WebSocket server is not available yet; use --http')
+
+    if (sealer !== undefined) {
+      const s = sealer
+      s.start()
+      log.info('Sealing started', { signer: s.address })
+      services.push({ name: 'sealer', stop: async () => s.stop() })
     }
   } catch (err) {
     await stopAll()

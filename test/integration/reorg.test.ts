@@ -46,7 +46,7 @@ async function extend(chain: Chain, count: number, first: 'A' | 'B', votes: (s: 
   return out
 }
 
-const signers = async (chain: Chain) => [...(await (chain.engine as CliqueEngine).snapshotAt(chain.heads().latest, chain)).signers]
+const signers = async (chain: Chain): Promise<string[]> => [...(await (chain.engine as CliqueEngine).snapshotAt(chain.heads().latest, chain)).signers]
 
 describe('reorgs on a Clique chain', () => {
   it('follow the heavier fork across an epoch checkpoint and a passed vote, and back again', { timeout: 60_000 }, async (t) => {
