@@ -107,3 +107,23 @@ describe('sealing node processes', () => {
     await stop(p)
   })
 })
+
+describe('votes over RPC', () => {
+  it('clique_propose on a sealing node puts the vote into its next block', { timeout: 30_000 }, async (t) => {
+    const dir = tempDir(t)
+    const p = spawnCairn(t, ['--dev', '--datadir', dir, '--http.port', '0', '--http.api', 'eth,clique'])
+    const [, endpoint] = await waitForLog(p, /HTTP server started endpoint=([\d.]+:\d+)/)
+    const call = async (method: string, params: unknown[] = []) => {
+      const res = await fetch(`http://${endpoint}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) })
+      return ((await res.json()) as { result: any }).result
+    }
+    const candidate = signer.address.toLowerCase()
+    assert.equal(await call('clique_propose', [candidate, true]), null)
+    assert.deepEqual(await call('clique_proposals'), { [candidate]: true })
+    // a single signer's vote passes at once: the candidate becomes a signer
+    const deadline = Date.now() + 15_000
+    while (!(await call('clique_getSigners')).includes(candidate) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200))
+    assert.ok((await call('clique_getSigners')).includes(candidate))
+    await stop(p)
+  })
+})
