@@ -155,9 +155,10 @@ export class TxPool extends EventEmitter<TxPoolEvents> {
       if (error !== undefined) this.log?.warn('Failed to load transaction journal', { err: error.message })
       this.log?.info('Loaded local transaction journal', { transactions: txs.length, dropped })
       await this.serial(() => this.rotateJournal())
-      this.timers.push(setInterval(() => this.serial(() => this.rotateJournal()), this.config.rejournalMs).unref())
+      this.timers.push(setInterval(() => void this.serial(() => this.rotateJournal()), this.config.rejournalMs).unref())
     }
-    this.timers.push(setInterval(() => this.serial(() => this.evictExpired()), EVICTION_INTERVAL_MS).unref())
+    const evict = () => this.evictExpired().catch((err) => this.log?.error('Transaction eviction failed', { err: (err as Error).message }))
+    this.timers.push(setInterval(evict, EVICTION_INTERVAL_MS).unref())
   }
 
   /** Stops following the chain, waits for the change in progress and writes the journal a last time. */

@@ -79,6 +79,25 @@ describe('journal of local transactions (DATADIR/transactions.rlp)', () => {
     assert.deepEqual(journalItems(path), [`string:${bytesToHex(kept.serialize())}`])
   })
 
+  it('--txpool.rejournal: the journal is rewritten on the interval', async (t) => {
+    t.mock.timers.enable({ apis: ['setInterval'] })
+    const dc = await devChain(t)
+    const path = join(dc.dir, 'transactions.rlp')
+    const pool = new TxPool(dc.chain, { journalPath: path, rejournalMs: 1000 })
+    await pool.start()
+    t.after(() => pool.stop())
+    const mined = transfer(dc, 1, 0n)
+    const kept = transfer(dc, 1, 2n)
+    await pool.add(mined, { local: true })
+    await pool.add(kept, { local: true })
+    await mine(dc, [mined])
+    await pool.settled()
+    assert.equal(journalItems(path).length, 2)
+    t.mock.timers.tick(1000)
+    await pool.settled()
+    assert.deepEqual(journalItems(path), [`string:${bytesToHex(kept.serialize())}`])
+  })
+
   it('a damaged tail loses only itself', async (t) => {
     const dc = await devChain(t)
     const path = join(dc.dir, 'transactions.rlp')

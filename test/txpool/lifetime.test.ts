@@ -44,4 +44,19 @@ describe('--txpool.lifetime (3 h): queued transactions of idle remote accounts e
     now = 1001
     assert.equal(await pool.evictExpired(), 1)
   })
+
+  it('the eviction timer runs every minute', async (t) => {
+    t.mock.timers.enable({ apis: ['setInterval'] })
+    const dc = await devChain(t)
+    let now = 0
+    const pool = await startPool(t, dc, { now: () => now })
+    await pool.addRemotes([transfer(dc, 1, 1n)])
+    now = 3 * HOUR + 1
+    t.mock.timers.tick(59_999)
+    await pool.settled()
+    assert.equal(pool.status().queued, 1)
+    t.mock.timers.tick(1)
+    await pool.settled()
+    assert.equal(pool.status().queued, 0)
+  })
 })
