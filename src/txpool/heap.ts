@@ -1,6 +1,6 @@
 /** A binary min-heap under `less` (Go's container/heap, which geth's price heaps are built on). */
 export class Heap<T> {
-  items: T[] = []
+  private items: T[] = []
   private readonly less: (a: T, b: T) => boolean
 
   constructor(less: (a: T, b: T) => boolean) {

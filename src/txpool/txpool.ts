@@ -197,7 +197,7 @@ export class TxPool extends EventEmitter<TxPoolEvents> {
     if (known !== undefined) return known
     const state = this.currentState()
     await state.load([addr])
-    return state.get(addr).nonce
+    return this.pendingNonces.get(addr) ?? state.get(addr).nonce
   }
 
   /**
@@ -627,10 +627,7 @@ export class TxPool extends EventEmitter<TxPoolEvents> {
     const oldHead = this.currentHead()
     const head = block.header
     const reinject = await this.lostInReorg(oldHead, block, removed)
-    this.head = head
-    this.state = new HeadState(await this.chain.stateAt(head))
-    this.pendingNonces = new Map()
-
+    const state = new HeadState(await this.chain.stateAt(head))
     const returning: PoolTx[] = []
     for (const tx of reinject) {
       try {
@@ -639,7 +636,12 @@ export class TxPool extends EventEmitter<TxPoolEvents> {
         // a transaction from a valid block always has a valid sender
       }
     }
-    await this.state.load([...this.pending.keys(), ...this.queue.keys(), ...returning.map((tx) => tx.from)])
+    await state.load([...this.pending.keys(), ...this.queue.keys(), ...returning.map((tx) => tx.from)])
+
+    // synchronous from here: readers never see the pool half way between two heads
+    this.head = head
+    this.state = state
+    this.pendingNonces = new Map()
     const changes = new Changes()
     for (const tx of returning) this.addLocked(tx, false, changes)
     this.log?.debug('Reinjected stale transactions', { count: returning.length })
