@@ -36,9 +36,9 @@ export class TxJournal {
     return { txs }
   }
 
+  /** Appends `tx`; a no-op while loading (before the first rotation) and after close, as geth's journal. */
   insert(tx: TypedTransaction): void {
-    if (this.fd === undefined) throw new Error('no active journal')
-    writeSync(this.fd, encode(tx))
+    if (this.fd !== undefined) writeSync(this.fd, encode(tx))
   }
 
   /** Replaces the file with `txs` (written beside it, then renamed) and reopens it for appending. */
