@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 
 import { bytesToHex } from '@ethereumjs/util'
 
@@ -11,6 +11,7 @@ import type { Logger } from '../cli/log.ts'
 import { devGenesis } from '../config/devGenesis.ts'
 import { CliqueEngine } from '../consensus/clique/engine.ts'
 import { Sealer } from '../consensus/clique/sealer.ts'
+import { TxPool } from '../txpool/txpool.ts'
 import { startRpc } from './rpc.ts'
 import { loadSignerKey } from './signer.ts'
 
@@ -44,21 +45,44 @@ export async function runNode(flags: Flags, datadir: string, log: Logger): Promi
     const head = chain.heads().latest
     log.info('Loaded chain', { datadir, chainId: chain.chainId, genesis: bytesToHex(chain.genesis.hash()), head: Number(head.number), hash: bytesToHex(head.hash()) })
 
+    const txpool = new TxPool(chain, {
+      journalPath: resolve(datadir, flags['txpool.journal'] ?? 'transactions.rlp'),
+      rejournalMs: intFlag(flags['txpool.rejournal'], 'txpool.rejournal', 1) * 1000,
+      priceLimit: BigInt(intFlag(flags['txpool.pricelimit'], 'txpool.pricelimit')),
+      priceBump: BigInt(intFlag(flags['txpool.pricebump'], 'txpool.pricebump')),
+      accountSlots: intFlag(flags['txpool.accountslots'], 'txpool.accountslots', 1),
+      globalSlots: intFlag(flags['txpool.globalslots'], 'txpool.globalslots', 1),
+      accountQueue: intFlag(flags['txpool.accountqueue'], 'txpool.accountqueue', 1),
+      globalQueue: intFlag(flags['txpool.globalqueue'], 'txpool.globalqueue', 1),
+      lifetimeMs: intFlag(flags['txpool.lifetime'], 'txpool.lifetime', 1) * 1000,
+      noLocals: flags['txpool.nolocals'] === true,
+      allowUnprotectedTxs: flags['rpc.allow-unprotected-txs'] === true,
+      // blob transactions need a beacon chain's data availability; a Clique network has none
+      allowBlobTxs: !chain.isClique,
+      log,
+    })
+    await txpool.start()
+    services.push({ name: 'txpool', stop: () => txpool.stop() })
+
     // the sealer exists before RPC starts (clique_propose feeds it) and starts sealing last
     const signerKey = await loadSignerKey(flags, datadir)
     let sealer: Sealer | undefined
     if (signerKey !== undefined) {
       if (!(chain.engine instanceof CliqueEngine)) throw new UsageError('--mine needs a Clique chain: this genesis has no "clique" section')
+      const minTip = BigInt(intFlag(flags['miner.gasprice'], 'miner.gasprice'))
       sealer = new Sealer({
         chain,
         engine: chain.engine,
         signerKey,
         log,
+        // geth's miner skips remote transactions tipping less than --miner.gasprice; local ones always go in
+        txs: { candidates: (baseFee) => txpool.pendingByPriceAndNonce(baseFee, minTip), hasPending: () => txpool.hasPending(), onPending: (l) => txpool.onPending(l) },
+        ...(flags['miner.gaslimit'] !== undefined ? { gasLimitTarget: BigInt(intFlag(flags['miner.gaslimit'], 'miner.gaslimit', 5000)) } : {}),
         ...(flags.dev ? { interval: intFlag(flags['dev.period'], 'dev.period') } : {}),
       })
     }
 
-    if (flags.http || flags.dev) services.push(await startRpc(chain, flags, log, sealer))
+    if (flags.http || flags.dev) services.push(await startRpc(chain, flags, log, { txpool, ...(sealer !== undefined ? { sealer } : {}) }))
     if (flags.ws) log.warn('--ws is accepted but the WebSocket server is not available yet; use --http')
 
     if (sealer !== undefined) {

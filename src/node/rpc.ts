@@ -8,21 +8,28 @@ import { cliqueRpcContext } from '../rpc/clique.ts'
 import type { RpcContext } from '../rpc/context.ts'
 import { createRegistry } from '../rpc/index.ts'
 import { startHttpServer } from '../rpc/server.ts'
+import type { TxPool } from '../txpool/txpool.ts'
 import { clientVersion } from '../rpc/web3.ts'
 import { VERSION } from './version.ts'
 
 const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0)
 
-/**
- * Builds the RPC registry over the chain and starts the HTTP transport from the --http.* flags. On a Clique chain,
- * clique_propose votes go to `sealer` when the node seals.
- */
-export async function startRpc(chain: Chain, flags: Flags, log: Logger, sealer?: Sealer): Promise<{ name: string; url: string; stop(): Promise<void> }> {
+/** The node's parts RPC serves besides the chain. */
+export interface RpcParts {
+  /** where clique_propose votes go when the node seals */
+  sealer?: Sealer
+  txpool?: TxPool
+}
+
+/** Builds the RPC registry over the node's parts and starts the HTTP transport from the --http.* flags. */
+export async function startRpc(chain: Chain, flags: Flags, log: Logger, parts: RpcParts = {}): Promise<{ name: string; url: string; stop(): Promise<void> }> {
   const ctx: RpcContext = {
     chain,
     clientVersion: clientVersion(VERSION),
     peerCount: () => 0,
-    ...(chain.engine instanceof CliqueEngine ? cliqueRpcContext(chain, chain.engine, sealer) : {}),
+    ...(chain.engine instanceof CliqueEngine ? cliqueRpcContext(chain, chain.engine, parts.sealer) : {}),
+    ...(parts.txpool !== undefined ? { txpool: parts.txpool } : {}),
+    txFeeCap: BigInt(Math.round(Number(flags['rpc.txfeecap'] ?? '1') * 1e18)),
   }
   const registry = createRegistry(ctx)
   const apis = list(flags['http.api'])

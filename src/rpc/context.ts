@@ -1,3 +1,6 @@
+import type { Block } from '@ethereumjs/block'
+import type { TypedTransaction } from '@ethereumjs/tx'
+
 import type { ChainReader } from '../chain/types.ts'
 import type { CliqueEngine } from '../consensus/clique/engine.ts'
 import type { BlockAuthor } from './format.ts'
@@ -9,10 +12,30 @@ export interface RpcContext {
   readonly clientVersion: string
   /** connected peers, for net_peerCount */
   peerCount(): number
+  /** Head changes, for subscriptions and polling filters (the Chain emits them); without it neither is served. */
+  readonly chainEvents?: HeadEvents
+  /** Transactions becoming pending in the pool, for newPendingTransactions and pending-transaction filters. */
+  readonly pendingTxs?: PendingTxFeed
   /** The block producer reported as `miner`; absent means header.coinbase (Clique chains report the sealer). */
   readonly author?: BlockAuthor
   /** The clique namespace's engine and votes; present on Clique chains only. */
   readonly clique?: CliqueContext
+  /** The transaction pool: eth_sendRawTransaction, pending nonces and transactions, the txpool namespace. */
+  readonly txpool?: TxPoolRpc
+  /** geth --rpc.txfeecap in wei (default 1 ether); 0 disables the check */
+  readonly txFeeCap?: bigint
+}
+
+/** What RPC needs of the pool (src/txpool TxPool implements it). */
+export interface TxPoolRpc {
+  /** Admits a transaction; throws TxPoolError with geth's message when refused. */
+  add(tx: TypedTransaction, opts: { local: boolean }): Promise<void>
+  pendingNonce(address: string): Promise<bigint>
+  get(hash: string): { tx: TypedTransaction } | undefined
+  content(): { pending: Map<string, Map<bigint, { tx: TypedTransaction }>>; queued: Map<string, Map<bigint, { tx: TypedTransaction }>> }
+  contentFrom(address: string): { pending: Map<bigint, { tx: TypedTransaction }>; queued: Map<bigint, { tx: TypedTransaction }> }
+  status(): { pending: number; queued: number }
+  inspect(): { pending: Map<string, Map<bigint, string>>; queued: Map<string, Map<bigint, string>> }
 }
 
 export interface CliqueContext {
@@ -27,4 +50,18 @@ export interface CliqueProposals {
   propose(address: string, authorize: boolean): Promise<void>
   discard(address: string): void
   currentProposals(): Record<string, boolean>
+}
+
+/** The Chain's `head` event: the new head, and the blocks a reorg took off the canonical chain (newest first). */
+export type HeadListener = (head: Block, removed: Block[]) => void
+
+export interface HeadEvents {
+  on(event: 'head', listener: HeadListener): unknown
+  off(event: 'head', listener: HeadListener): unknown
+}
+
+/** Where the pool announces transactions that became executable. */
+export interface PendingTxFeed {
+  /** Calls `listener` with each group of newly pending transactions; returns the function that stops it. */
+  onPending(listener: (txs: readonly TypedTransaction[]) => void): () => void
 }

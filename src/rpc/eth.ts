@@ -3,17 +3,52 @@
  * lookups by block that find nothing return null, state lookups at an unknown block fail with "header not found".
  */
 import type { Block, BlockHeader } from '@ethereumjs/block'
-import { Address, equalsBytes, setLengthLeft } from '@ethereumjs/util'
+import { createBlob4844TxFromSerializedNetworkWrapper, createTxFromRLP } from '@ethereumjs/tx'
+import type { TypedTransaction } from '@ethereumjs/tx'
+import { Address, bytesToHex, equalsBytes, setLengthLeft } from '@ethereumjs/util'
 
 import type { ChainReader, StateView } from '../chain/types.ts'
 import type { RpcContext } from './context.ts'
 import { hashNotCanonical, headerForHashNotFound, headerNotFound, invalidParams, serverError } from './errors.ts'
 import { formatBlock, formatBlockReceipts, formatReceiptAt, formatTransaction, inclusionIn, toData, toQuantity } from './format.ts'
-import { address, blockNumber, blockRef, boolean, hash, optional, string, uintQuantity } from './params.ts'
+import { address, blockNumber, blockRef, boolean, bytes, hash, optional, string, uintQuantity } from './params.ts'
 import type { BlockNumberParam, BlockRef } from './params.ts'
 import { methodsOver, namespace } from './registry.ts'
 
 const method = methodsOver<RpcContext>()
+
+/** geth's --rpc.txfeecap default: 1 ether */
+const DEFAULT_TX_FEE_CAP = 10n ** 18n
+
+/**
+ * A raw transaction as the next block will see it (its fork decides the types allowed). Blob transactions arrive in
+ * their network form, with the sidecar.
+ */
+function decodeRawTransaction(chain: ChainReader, raw: Uint8Array): TypedTransaction {
+  const head = chain.heads().latest
+  const common = chain.common.copy()
+  common.setHardforkBy({ blockNumber: head.number + 1n, timestamp: BigInt(Math.max(Number(head.timestamp) + 1, Math.floor(Date.now() / 1000))) })
+  if (raw.length === 0) throw invalidParams('typed transaction too short')
+  const type = raw[0] <= 0x7f ? raw[0] : 0
+  if (type > 4) throw serverError('transaction type not supported')
+  try {
+    return type === 3 ? createBlob4844TxFromSerializedNetworkWrapper(raw, { common }) : createTxFromRLP(raw, { common })
+  } catch (err) {
+    const message = (err as Error).message.replace(/ \(tx type=.*$/s, '')
+    if (/not activated|EIP-\d+ not enabled|is not supported/i.test(message)) throw serverError('transaction type not supported')
+    throw serverError(`rlp: ${message}`)
+  }
+}
+
+/** geth's checkTxFee: a transaction may not pay more than the cap in fees (cap 0 = no check). */
+function checkTxFee(tx: TypedTransaction, cap: bigint): void {
+  if (cap === 0n) return
+  const price = 'maxFeePerGas' in tx ? (tx as { maxFeePerGas: bigint }).maxFeePerGas : (tx as { gasPrice: bigint }).gasPrice
+  const fee = price * tx.gasLimit
+  if (fee > cap) throw serverError(`tx fee (${ether(fee)} ether) exceeds the configured cap (${ether(cap)} ether)`)
+}
+
+const ether = (wei: bigint) => (Number(wei) / 1e18).toFixed(2)
 
 /**
  * The header a block number names. 'pending' is the latest block until cairn builds pending blocks; safe and
@@ -162,6 +197,7 @@ export const eth = namespace<RpcContext>('eth', [
     name: 'eth_getTransactionCount',
     params: [address, optional(blockRef)],
     handler: async (ctx, addr, ref) => {
+      if (ctx.txpool !== undefined && ref !== undefined && 'number' in ref && ref.number === 'pending') return toQuantity(await ctx.txpool.pendingNonce(bytesToHex(addr)))
       const account = await (await stateAt(ctx.chain, ref)).getAccount(new Address(addr))
       return toQuantity(account?.nonce ?? 0n)
     },
@@ -187,7 +223,10 @@ export const eth = namespace<RpcContext>('eth', [
     params: [hash],
     handler: async (ctx, txHash) => {
       const at = await ctx.chain.getTxLocation(txHash)
-      return at === undefined ? null : transactionAt(await ctx.chain.getBlockByHash(at.blockHash), BigInt(at.index))
+      if (at !== undefined) return transactionAt(await ctx.chain.getBlockByHash(at.blockHash), BigInt(at.index))
+      // geth also answers for transactions still in the pool, without block fields
+      const pooled = ctx.txpool?.get(toData(txHash))
+      return pooled === undefined ? null : formatTransaction(pooled.tx)
     },
   }),
   method({
@@ -217,6 +256,22 @@ export const eth = namespace<RpcContext>('eth', [
     handler: async (ctx, ref) => {
       const block = await blockByRef(ctx.chain, ref)
       return block === undefined ? null : formatBlockReceipts(block, await receiptsOf(ctx.chain, block))
+    },
+  }),
+  method({
+    name: 'eth_sendRawTransaction',
+    params: [bytes],
+    handler: async (ctx, raw) => {
+      const pool = ctx.txpool
+      if (pool === undefined) throw serverError('this node has no transaction pool')
+      const tx = decodeRawTransaction(ctx.chain, raw)
+      checkTxFee(tx, ctx.txFeeCap ?? DEFAULT_TX_FEE_CAP)
+      try {
+        await pool.add(tx, { local: true })
+      } catch (err) {
+        throw serverError((err as Error).message)
+      }
+      return toData(tx.hash())
     },
   }),
 ])

@@ -2,6 +2,7 @@ import { clique } from './clique.ts'
 import type { RpcContext } from './context.ts'
 import { eth } from './eth.ts'
 import { net } from './net.ts'
+import { txpool } from './txpool.ts'
 import { Registry } from './registry.ts'
 import { web3 } from './web3.ts'
 
@@ -16,5 +17,6 @@ export function createRegistry(ctx: RpcContext): Registry {
   const registry = new Registry().add(eth, ctx).add(net, ctx).add(web3, ctx)
   // as geth, whose Clique engine alone brings the clique API
   if (ctx.clique !== undefined) registry.add(clique, { chain: ctx.chain, clique: ctx.clique })
+  if (ctx.txpool !== undefined) registry.add(txpool, ctx)
   return registry
 }
