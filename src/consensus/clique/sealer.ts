@@ -39,6 +39,8 @@ export interface SealerOptions {
   vanity?: Uint8Array
   now?: () => number
   random?: () => number
+  /** false while the node is catching up with its peers (sync): sealing waits, re-checking every second */
+  canSeal?: () => boolean
 }
 
 interface SealerEvents {
@@ -47,6 +49,8 @@ interface SealerEvents {
 
 /** geth's clique wiggleTime: the out-of-turn delay unit */
 const WIGGLE_MS = 500
+/** how often a sealer told to wait (syncing) looks again */
+const SYNC_RECHECK_MS = 1000
 
 /**
  * Seals blocks on top of the head as the node's Clique signer, as geth 1.13's clique.Seal and miner worker do:
@@ -137,6 +141,10 @@ export class Sealer extends EventEmitter<SealerEvents> {
 
   private async prepare(attempt: number): Promise<void> {
     const { chain, engine, log } = this.opts
+    if (this.opts.canSeal?.() === false) {
+      this.timer = setTimeout(() => this.schedule(), SYNC_RECHECK_MS)
+      return
+    }
     const parent = chain.heads().latest
     const snapshot = await engine.snapshotAt(parent, chain)
     if (attempt !== this.attempt) return

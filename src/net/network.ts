@@ -1,0 +1,402 @@
+import { EventEmitter } from 'node:events'
+
+import { createBlockFromRLP } from '@ethereumjs/block'
+import type { Block } from '@ethereumjs/block'
+import { gossipsub } from '@libp2p/gossipsub'
+import type { GossipSub, GossipsubMessage, TopicValidatorResult } from '@libp2p/gossipsub'
+import type { Libp2p, PeerId } from '@libp2p/interface'
+import { createTxFromRLP } from '@ethereumjs/tx'
+import type { TypedTransaction } from '@ethereumjs/tx'
+import { bytesToHex } from '@ethereumjs/util'
+import { sha256 } from '@noble/hashes/sha2.js'
+
+import { BlockImportError } from '../chain/chain.ts'
+import type { Chain } from '../chain/chain.ts'
+import type { Logger } from '../cli/log.ts'
+import { forkIdAt, forkSchedule } from './forkid.ts'
+import type { ForkSchedule } from './forkid.ts'
+import { createHost, PeerGate, selfAddrs } from './host.ts'
+import type { BaseServices, HostConfig } from './host.ts'
+import { PeerExchange } from './peerExchange.ts'
+import { STATUS_VERSION, decodeStatus, encodeStatus, statusMismatch } from './status.ts'
+import type { Status } from './status.ts'
+import { RateLimiter, request, serve } from './wire.ts'
+import type { RequestHandler } from './wire.ts'
+
+export const STATUS_PROTOCOL = '/cairn/status/1'
+
+/** How the transaction pool answers a gossiped transaction; `code` is a TxPoolErrorCode. */
+export interface GossipTxPool {
+  addRemotes(txs: TypedTransaction[]): Promise<({ code: string } | undefined)[]>
+  on(event: 'pending', listener: (txs: { tx: TypedTransaction }[]) => void): unknown
+  off(event: 'pending', listener: (txs: { tx: TypedTransaction }[]) => void): unknown
+}
+
+/** Pool refusals that hold whatever the state: the sender relayed an invalid transaction. */
+const INVALID_TX_CODES = new Set(['invalidSender', 'intrinsicGas', 'floorDataGas', 'oversizedData', 'maxInitCodeSizeExceeded', 'gasLimitTooHigh'])
+
+export interface NetworkOptions {
+  chain: Chain
+  host: HostConfig
+  log: Logger
+  txpool?: GossipTxPool
+  /** how long a peer that sent an invalid block (or too much garbage) stays banned */
+  banMs?: number
+  /** how often peers are re-dialled and asked for more peers */
+  peerExchangeMs?: number
+}
+
+/** A connected peer that passed the status handshake: on this chain and fork. */
+export interface ChainPeer {
+  id: PeerId
+  status: Status
+}
+
+interface NetworkEvents {
+  /** a peer passed the handshake, or its status was refreshed */
+  peer: [peer: ChainPeer]
+  /** a gossiped block whose parent this node lacks: sync fetches its ancestors from `from` */
+  unknownParent: [block: Block, from: PeerId]
+}
+
+/** How a failed import reflects on the peer that sent the block. */
+export function importFailureKind(err: unknown): 'unknown-ancestor' | 'not-its-fault' | 'invalid' {
+  if (!(err instanceof BlockImportError)) return 'not-its-fault'
+  if (err.reason === 'unknown ancestor') return 'unknown-ancestor'
+  // this node's clock or state, not the block: a peer's clock runs ahead, or a parent's state is not here
+  if (err.reason === 'block in the future' || err.reason.startsWith('missing trie node')) return 'not-its-fault'
+  return 'invalid'
+}
+
+/** Why a peer lost standing; after MAX_STRIKES it is banned. */
+const MAX_STRIKES = 10
+const STATUS_TIMEOUT_MS = 5_000
+/** peers on another chain are kept away this long so static-node redials do not spin */
+const MISMATCH_BAN_MS = 5 * 60_000
+
+type Services = BaseServices & { pubsub: GossipSub }
+
+/** gossipsub's own class: the package exports only the interface, without these two */
+interface ValidatingGossipSub extends GossipSub {
+  reportMessageValidationResult(msgId: string, propagationSource: string, acceptance: TopicValidatorResult): void
+  getScore(peerId: string): number
+}
+
+/**
+ * The node's libp2p network: the status handshake (peers on another chain or fork are dropped, naming the
+ * difference), block and transaction gossip over gossipsub (validated by the chain and the pool before gossipsub
+ * forwards them), request/response serving with a per-peer rate limit, bans, and the peer exchange that makes
+ * bootnodes and static nodes work. Sync (src/sync) uses `request`, `serve` and the chain peers.
+ */
+export class Network extends EventEmitter<NetworkEvents> {
+  readonly node: Libp2p<Services>
+  readonly gate: PeerGate
+  readonly blockTopic: string
+  readonly txTopic: string
+  private readonly opts: NetworkOptions
+  private readonly log: Logger
+  private readonly schedule: ForkSchedule
+  private readonly peersById = new Map<string, ChainPeer>()
+  private readonly strikes: Map<string, number>
+  private readonly limiter = new RateLimiter({ burst: 2048, perSecond: 512 })
+  private readonly exchange: PeerExchange
+  private readonly onPendingTxs = (txs: { tx: TypedTransaction }[]) => {
+    for (const { tx } of txs) void this.publish(this.txTopic, tx.serialize())
+  }
+
+  private constructor(opts: NetworkOptions, node: Libp2p<Services>, gate: PeerGate, topics: { block: string; tx: string }, strikes: Map<string, number>) {
+    super()
+    this.strikes = strikes
+    this.opts = opts
+    this.log = opts.log
+    this.node = node
+    this.gate = gate
+    this.blockTopic = topics.block
+    this.txTopic = topics.tx
+    const { chain } = opts
+    this.schedule = forkSchedule(chain.common, chain.genesis.hash(), chain.genesis.header.timestamp)
+    this.exchange = new PeerExchange(node, opts.host, gate, opts.log, opts.peerExchangeMs)
+  }
+
+  static async create(opts: NetworkOptions): Promise<Network> {
+    const genesis = bytesToHex(opts.chain.genesis.hash()).slice(2)
+    const topics = { block: `/cairn/${genesis}/blocks/1`, tx: `/cairn/${genesis}/txs/1` }
+    const gate = new PeerGate(opts.host.allow)
+    // created before the node: gossipsub's app-specific score reads it
+    const strikes = new Map<string, number>()
+    const node = await createHost<{ pubsub: GossipSub }>(opts.host, gate, {
+      pubsub: gossipsub({
+        // messages carry no author: a block or transaction speaks for itself, and its id is its content hash
+        globalSignaturePolicy: 'StrictNoSign',
+        msgIdFn: (msg) => sha256(msg.data),
+        asyncValidation: true,
+        allowPublishToZeroTopicPeers: true,
+        ignoreDuplicatePublishError: true,
+        emitSelf: false,
+        scoreParams: scoreParams([topics.block, topics.tx], (peer) => -(strikes.get(peer) ?? 0)),
+        scoreThresholds: { gossipThreshold: -100, publishThreshold: -200, graylistThreshold: -400, acceptPXThreshold: 10, opportunisticGraftThreshold: 1 },
+      }),
+    })
+    return new Network(opts, node as Libp2p<Services>, gate, topics, strikes)
+  }
+
+  get peerId(): PeerId {
+    return this.node.peerId
+  }
+
+  async start(): Promise<void> {
+    const { node } = this
+    await serve(node, STATUS_PROTOCOL, (payload, peer) => this.answerStatus(payload, peer), { timeoutMs: STATUS_TIMEOUT_MS })
+    await this.exchange.serve()
+    node.addEventListener('peer:connect', (e) => void this.handshake(e.detail))
+    node.addEventListener('peer:disconnect', (e) => this.dropPeer(e.detail))
+    await node.start()
+    const pubsub = node.services.pubsub
+    pubsub.addEventListener('gossipsub:message', (e) => void this.onGossip(e.detail))
+    pubsub.subscribe(this.blockTopic)
+    pubsub.subscribe(this.txTopic)
+    this.opts.txpool?.on('pending', this.onPendingTxs)
+    this.exchange.start()
+    this.log.info('Started P2P networking', { self: selfAddrs(node).join(','), maxpeers: this.opts.host.maxPeers, discovery: this.opts.host.discovery })
+  }
+
+  async stop(): Promise<void> {
+    this.opts.txpool?.off('pending', this.onPendingTxs)
+    this.exchange.stop()
+    await this.node.stop()
+  }
+
+  /** Connected peers that passed the handshake. */
+  chainPeers(): ChainPeer[] {
+    return [...this.peersById.values()]
+  }
+
+  /** Announces a block this node sealed (peers forward it once their chain accepted it). */
+  async publishBlock(block: Block): Promise<void> {
+    await this.publish(this.blockTopic, block.serialize())
+  }
+
+  /** Registers a request/response protocol whose requests cost `cost(payload)` of the peer's rate budget. */
+  async serve(protocol: string, handler: RequestHandler, cost: (payload: Uint8Array) => number): Promise<void> {
+    await serve(this.node, protocol, async (payload, peer) => {
+      if (!this.limiter.take(peer.toString(), Math.max(1, cost(payload)))) {
+        this.penalise(peer, `rate limit exceeded on ${protocol}`)
+        throw new Error('rate limited')
+      }
+      return handler(payload, peer)
+    }, { timeoutMs: 30_000 })
+  }
+
+  request(peer: PeerId, protocol: string, payload: Uint8Array, opts: { timeoutMs: number; maxChunks: number }): Promise<Uint8Array[]> {
+    return request(this.node, peer, protocol, payload, opts)
+  }
+
+  /** Asks a peer for its current status (head and total difficulty), updating what `chainPeers` reports. */
+  async refreshStatus(peer: PeerId): Promise<ChainPeer | undefined> {
+    try {
+      const [reply] = await request(this.node, peer, STATUS_PROTOCOL, encodeStatus(await this.localStatus()), { timeoutMs: STATUS_TIMEOUT_MS, maxChunks: 1 })
+      if (reply === undefined) throw new Error('no status reply')
+      return this.acceptStatus(peer, decodeStatus(reply))
+    } catch (err) {
+      this.log.debug('Status request failed', { peer: peer.toString(), err: (err as Error).message })
+      return undefined
+    }
+  }
+
+  /** A strike against a peer (garbage, abuse); enough of them and it is banned. */
+  penalise(peer: PeerId, reason: string): void {
+    const id = peer.toString()
+    const n = (this.strikes.get(id) ?? 0) + 1
+    this.strikes.set(id, n)
+    this.log.debug('Penalised peer', { peer: id, reason, strikes: n })
+    if (n >= MAX_STRIKES) this.ban(peer, `${n} strikes, last: ${reason}`)
+  }
+
+  /** Disconnects a peer and refuses it, either way, for the ban period. */
+  ban(peer: PeerId, reason: string, ms = this.opts.banMs ?? 30 * 60_000): void {
+    this.gate.ban(peer.toString(), ms)
+    this.log.warn('Banned peer', { peer: peer.toString(), reason, seconds: Math.round(ms / 1000) })
+    this.dropPeer(peer)
+    void this.node.hangUp(peer).catch(() => {})
+  }
+
+  /** gossipsub's score of a peer (negative after invalid messages or strikes). */
+  score(peer: PeerId): number {
+    return (this.node.services.pubsub as ValidatingGossipSub).getScore(peer.toString())
+  }
+
+  strikesOf(peer: PeerId): number {
+    return this.strikes.get(peer.toString()) ?? 0
+  }
+
+  async localStatus(): Promise<Status> {
+    const { chain } = this.opts
+    const head = chain.heads().latest
+    return {
+      version: STATUS_VERSION,
+      chainId: chain.chainId,
+      networkId: chain.networkId,
+      genesisHash: chain.genesis.hash(),
+      forkId: forkIdAt(this.schedule, head.number, head.timestamp),
+      headHash: head.hash(),
+      headNumber: head.number,
+      td: (await chain.getTotalDifficulty(head.hash())) ?? 0n,
+    }
+  }
+
+  // ---------------------------------------------------------------- handshake
+
+  /** Each side asks the other for its status as soon as a connection opens (a bootnode has none to give). */
+  private async handshake(peer: PeerId): Promise<void> {
+    if (this.gate.denies(peer)) {
+      void this.node.hangUp(peer).catch(() => {})
+      return
+    }
+    await this.refreshStatus(peer)
+  }
+
+  private async answerStatus(payload: Uint8Array, peer: PeerId): Promise<Uint8Array[]> {
+    if (!this.limiter.take(peer.toString())) throw new Error('rate limited')
+    const local = encodeStatus(await this.localStatus())
+    let remote: Status
+    try {
+      remote = decodeStatus(payload)
+    } catch (err) {
+      this.penalise(peer, (err as Error).message)
+      throw err
+    }
+    // answer first, so a peer on another chain learns why it is dropped
+    setImmediate(() => this.acceptStatus(peer, remote))
+    return [local]
+  }
+
+  private acceptStatus(peer: PeerId, remote: Status): ChainPeer | undefined {
+    const { chain } = this.opts
+    const identity = { version: STATUS_VERSION, chainId: chain.chainId, networkId: chain.networkId, genesisHash: chain.genesis.hash() }
+    const mismatch = statusMismatch(identity, this.schedule, chain.heads().latest, remote)
+    const id = peer.toString()
+    if (mismatch !== undefined) {
+      if (!this.gate.isBanned(id)) this.log.warn('Peer is on another chain, disconnecting', { peer: id, reason: mismatch })
+      this.gate.ban(id, MISMATCH_BAN_MS)
+      this.dropPeer(peer)
+      setTimeout(() => void this.node.hangUp(peer).catch(() => {}), 200)
+      return undefined
+    }
+    if (this.node.getConnections(peer).length === 0) return undefined
+    const isNew = !this.peersById.has(id)
+    const chainPeer = { id: peer, status: remote }
+    this.peersById.set(id, chainPeer)
+    if (isNew) this.log.info('Peer connected', { peer: id, head: Number(remote.headNumber), td: remote.td, peers: this.peersById.size })
+    this.emit('peer', chainPeer)
+    return chainPeer
+  }
+
+  private dropPeer(peer: PeerId): void {
+    const id = peer.toString()
+    if (this.peersById.delete(id)) this.log.info('Peer disconnected', { peer: id, peers: this.peersById.size })
+    this.limiter.forget(id)
+  }
+
+  // ---------------------------------------------------------------- gossip
+
+  private async publish(topic: string, data: Uint8Array): Promise<void> {
+    try {
+      await this.node.services.pubsub.publish(topic, data)
+    } catch (err) {
+      this.log.debug('Gossip publish failed', { topic, err: (err as Error).message })
+    }
+  }
+
+  private async onGossip({ msgId, propagationSource, msg }: GossipsubMessage): Promise<void> {
+    let verdict: TopicValidatorResult
+    if (msg.topic === this.blockTopic) verdict = await this.validateBlock(msg.data, propagationSource)
+    else if (msg.topic === this.txTopic) verdict = await this.validateTx(msg.data, propagationSource)
+    else verdict = 'ignore' as TopicValidatorResult
+    ;(this.node.services.pubsub as ValidatingGossipSub).reportMessageValidationResult(msgId, propagationSource.toString(), verdict)
+  }
+
+  /** The chain decides; this maps its verdict onto gossipsub acceptance and the sender's standing. */
+  private async validateBlock(data: Uint8Array, from: PeerId): Promise<TopicValidatorResult> {
+    const { chain } = this.opts
+    let block: Block
+    try {
+      block = createBlockFromRLP(data, { common: chain.common, setHardfork: true, skipConsensusFormatValidation: true })
+    } catch (err) {
+      this.penalise(from, `undecodable block: ${(err as Error).message}`)
+      return 'reject' as TopicValidatorResult
+    }
+    try {
+      const outcome = await chain.importBlock(block)
+      if (outcome === 'known') return 'ignore' as TopicValidatorResult
+      this.log.debug('Imported gossiped block', { number: Number(block.header.number), hash: bytesToHex(block.hash()), outcome, peer: from.toString() })
+      return 'accept' as TopicValidatorResult
+    } catch (err) {
+      const kind = importFailureKind(err)
+      if (kind === 'unknown-ancestor') {
+        this.emit('unknownParent', block, from)
+        return 'ignore' as TopicValidatorResult
+      }
+      if (kind === 'not-its-fault') {
+        this.log.debug('Gossiped block not imported', { number: Number(block.header.number), err: (err as Error).message })
+        return 'ignore' as TopicValidatorResult
+      }
+      this.ban(from, (err as Error).message)
+      return 'reject' as TopicValidatorResult
+    }
+  }
+
+  private async validateTx(data: Uint8Array, from: PeerId): Promise<TopicValidatorResult> {
+    const pool = this.opts.txpool
+    if (pool === undefined) return 'ignore' as TopicValidatorResult
+    let tx: TypedTransaction
+    try {
+      const common = this.opts.chain.heads().latest.common
+      tx = createTxFromRLP(data, { common })
+    } catch (err) {
+      this.penalise(from, `undecodable transaction: ${(err as Error).message}`)
+      return 'reject' as TopicValidatorResult
+    }
+    const [refused] = await pool.addRemotes([tx])
+    if (refused === undefined) return 'accept' as TopicValidatorResult
+    return (INVALID_TX_CODES.has(refused.code) ? 'reject' : 'ignore') as TopicValidatorResult
+  }
+}
+
+/**
+ * Gossipsub scoring for a small permissioned network: invalid messages weigh heavily (three push a peer under the
+ * graylist), strikes from the request/response side count through the app score, and the delivery-rate and
+ * same-IP penalties are off: a quiet PoA chain delivers few messages, and many nodes often share one host.
+ */
+function scoreParams(topics: string[], appScore: (peer: string) => number) {
+  const topic = {
+    topicWeight: 1,
+    timeInMeshWeight: 0.01,
+    timeInMeshQuantum: 1000,
+    timeInMeshCap: 100,
+    firstMessageDeliveriesWeight: 1,
+    firstMessageDeliveriesDecay: 0.9,
+    firstMessageDeliveriesCap: 20,
+    meshMessageDeliveriesWeight: 0,
+    meshMessageDeliveriesDecay: 0.5,
+    meshMessageDeliveriesCap: 100,
+    meshMessageDeliveriesThreshold: 1,
+    meshMessageDeliveriesWindow: 10,
+    meshMessageDeliveriesActivation: 5000,
+    meshFailurePenaltyWeight: 0,
+    meshFailurePenaltyDecay: 0.5,
+    invalidMessageDeliveriesWeight: -60,
+    invalidMessageDeliveriesDecay: 0.99,
+  }
+  return {
+    topics: Object.fromEntries(topics.map((t) => [t, topic])),
+    topicScoreCap: 50,
+    appSpecificScore: appScore,
+    appSpecificWeight: 20,
+    IPColocationFactorWeight: 0,
+    behaviourPenaltyWeight: -10,
+    behaviourPenaltyDecay: 0.9,
+    decayInterval: 1000,
+    decayToZero: 0.01,
+    retainScore: 10 * 60_000,
+  }
+}
