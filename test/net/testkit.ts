@@ -34,8 +34,8 @@ export async function openChain(t: TestContext, genesis: string): Promise<Chain>
   return chain
 }
 
-export function sealerFor(chain: Chain, key: string, extra: { canSeal?: () => boolean; log?: Logger } = {}): Sealer {
-  return new Sealer({ chain, engine: chain.engine as CliqueEngine, signerKey: hexToBytes(key as `0x${string}`), log: extra.log ?? testLogger(), ...(extra.canSeal ? { canSeal: extra.canSeal } : {}) })
+export function sealerFor(chain: Chain, key: string, extra: { canSeal?: () => boolean; interval?: number } = {}): Sealer {
+  return new Sealer({ chain, engine: chain.engine as CliqueEngine, signerKey: hexToBytes(key as `0x${string}`), log: testLogger(), ...extra })
 }
 
 /** Seals `count` blocks on `chain`, A and B alternating from `first`. */

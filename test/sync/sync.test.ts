@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+
+import { bytesToHex } from '@ethereumjs/util'
+
+import { A, extend, genesisJson, openChain, sealerFor, startNode, waitFor } from '../net/testkit.ts'
+
+const GENESIS = genesisJson()
+
+describe('sync over libp2p', () => {
+  it('a node 60 blocks behind downloads the range, logs progress, and only then lets its sealer seal', { timeout: 60_000 }, async (t) => {
+    const ahead = await openChain(t, GENESIS)
+    await extend(ahead, 60)
+    const source = await startNode(t, 'source', ahead)
+    const behind = await openChain(t, GENESIS)
+    await extend(behind, 2) // a short fork of its own, lighter than the source's chain
+    const forked = bytesToHex(behind.heads().latest.hash())
+    const started = performance.now()
+    const node = await startNode(t, 'behind', behind, { host: { staticNodes: [source.addr] }, startupWaitMs: 10_000 })
+    assert.equal(node.sync.canSeal(), false, 'no sealing before peers were compared')
+    await waitFor('the synced head', () => bytesToHex(behind.heads().latest.hash()) === bytesToHex(ahead.heads().latest.hash()), 30_000)
+    const seconds = (performance.now() - started) / 1000
+    await waitFor('sync done', () => node.sync.canSeal())
+    assert.match(node.log.text(), /Sync started peer=\S+ from=2 target=60/)
+    assert.match(node.log.text(), /Syncing: imported \d+\/58 blocks, [\d.]+ blk\/s/)
+    assert.match(node.log.text(), /Sync done imported=\d+ head=60 /)
+    assert.notEqual(bytesToHex((await behind.getBlockByNumber(2n))!.hash()), forked, 'its own fork was replaced')
+    assert.ok(seconds < 30, `synced in ${seconds.toFixed(1)} s`)
+  })
+
+  it('isSyncing and progress report a range sync while it runs', { timeout: 60_000 }, async (t) => {
+    const ahead = await openChain(t, GENESIS)
+    await extend(ahead, 200)
+    const source = await startNode(t, 'source', ahead)
+    const node = await startNode(t, 'behind', await openChain(t, GENESIS), { host: { staticNodes: [source.addr] } })
+    await waitFor('a running sync', () => node.sync.isSyncing(), 20_000)
+    const p = node.sync.progress()!
+    assert.equal(p.startingBlock, 0n)
+    assert.equal(p.highestBlock, 200n)
+    await waitFor('the end of the sync', () => node.chain.heads().latest.number === 200n && !node.sync.isSyncing(), 50_000)
+    assert.equal(node.sync.progress(), undefined)
+  })
+
+  it('a gossiped block with an unknown parent makes the node fetch the missing ancestors from its sender', { timeout: 30_000 }, async (t) => {
+    const one = await startNode(t, 'one', await openChain(t, GENESIS))
+    const two = await startNode(t, 'two', await openChain(t, GENESIS), { host: { staticNodes: [one.addr] }, syncIntervalMs: 60_000 })
+    await waitFor('gossip subscriptions', () => two.network.node.services.pubsub.getSubscribers(two.network.blockTopic).some((p) => p.equals(one.network.peerId)))
+    await waitFor('two ready', () => two.sync.canSeal())
+    // three blocks two never heard of, then a fourth that is announced
+    const blocks = await extend(one.chain, 4)
+    await one.network.publishBlock(blocks[3])
+    await waitFor('the backfilled head', () => two.chain.heads().latest.number === 4n)
+    assert.equal(bytesToHex(two.chain.heads().latest.hash()), bytesToHex(blocks[3].hash()))
+    assert.match(two.log.text(), /Backfilled unknown ancestors peer=\S+ blocks=3 head=4/)
+  })
+
+  it('a sealer told to wait by sync seals once the node has caught up', { timeout: 30_000 }, async (t) => {
+    const ahead = await openChain(t, GENESIS)
+    await extend(ahead, 5, 'B') // B seals 1, 3, 5: A is in turn for 6
+    const source = await startNode(t, 'source', ahead)
+    const chain = await openChain(t, GENESIS)
+    const node = await startNode(t, 'sealer', chain, { host: { staticNodes: [source.addr] }, startupWaitMs: 10_000 })
+    const sealer = sealerFor(chain, A.privateKey, { canSeal: () => node.sync.canSeal(), interval: 1 })
+    const sealedAt: bigint[] = []
+    sealer.on('sealed', (b) => sealedAt.push(b.header.number))
+    t.after(() => sealer.stop())
+    sealer.start()
+    await waitFor('a block sealed on the synced head', () => sealedAt.length > 0, 20_000)
+    assert.equal(sealedAt[0], 6n, 'nothing was sealed on the stale genesis head')
+  })
+})
