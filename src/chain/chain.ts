@@ -14,6 +14,8 @@ import type { Genesis } from '../config/genesis.ts'
 import { ChainDB } from '../db/chaindb.ts'
 import type { WriteBatch } from '../db/chaindb.ts'
 import { CliqueEngine } from '../consensus/clique/engine.ts'
+import { CallExecutor } from '../execution/call.ts'
+import type { CallExecution } from '../execution/call.ts'
 import { customCrypto } from '../execution/crypto.ts'
 import { Executor } from '../execution/executor.ts'
 import type { AncestorHashes, ExecutedBlock } from '../execution/executor.ts'
@@ -226,6 +228,11 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
 
   async stateAt(header: BlockHeader): Promise<StateView> {
     return this.executor.stateAt(header.stateRoot)
+  }
+
+  /** Calls on the state of any stored block (eth_call, eth_estimateGas), each on a state of its own. */
+  callExecution(gasCap?: bigint): CallExecution {
+    return new CallExecutor({ common: this.common, db: this.db, ancestors: (header) => this.ancestorsOf(header), gasCap })
   }
 
   // ---------------------------------------------------------------- writing

@@ -224,7 +224,7 @@ function blobGasOf(tx: TypedTransaction, common: Common): bigint {
   return hashes === undefined ? 0n : BigInt(hashes.length) * common.param('blobGasPerBlob')
 }
 
-function newStateManager(store: TrieNodeStore, common: Common): MerkleStateManager {
+export function newStateManager(store: TrieNodeStore, common: Common): MerkleStateManager {
   const trie = new MerklePatriciaTrie({ db: store, useKeyHashing: true, valueEncoding: ValueEncoding.Bytes, common })
   return new MerkleStateManager({ trie, caches: new Caches(), common })
 }
