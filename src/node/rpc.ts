@@ -27,6 +27,7 @@ export async function startRpc(chain: Chain, flags: Flags, log: Logger, parts: R
     chain,
     clientVersion: clientVersion(VERSION),
     peerCount: () => 0,
+    execution: chain.callExecution(),
     ...(chain.engine instanceof CliqueEngine ? cliqueRpcContext(chain, chain.engine, parts.sealer) : {}),
     ...(parts.txpool !== undefined ? { txpool: parts.txpool } : {}),
     txFeeCap: BigInt(Math.round(Number(flags['rpc.txfeecap'] ?? '1') * 1e18)),

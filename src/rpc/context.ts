@@ -2,6 +2,7 @@ import type { Block } from '@ethereumjs/block'
 import type { TypedTransaction } from '@ethereumjs/tx'
 
 import type { ChainReader } from '../chain/types.ts'
+import type { CallExecution } from '../execution/call.ts'
 import type { CliqueEngine } from '../consensus/clique/engine.ts'
 import type { BlockAuthor } from './format.ts'
 
@@ -12,6 +13,8 @@ export interface RpcContext {
   readonly clientVersion: string
   /** connected peers, for net_peerCount */
   peerCount(): number
+  /** Calls on the state of a block (eth_call, eth_estimateGas, eth_createAccessList): the Chain's callExecution(). */
+  readonly execution?: CallExecution
   /** Head changes, for subscriptions and polling filters (the Chain emits them); without it neither is served. */
   readonly chainEvents?: HeadEvents
   /** Transactions becoming pending in the pool, for newPendingTransactions and pending-transaction filters. */

@@ -9,10 +9,28 @@ import { Address, bytesToHex, equalsBytes, setLengthLeft } from '@ethereumjs/uti
 
 import type { ChainReader, StateView } from '../chain/types.ts'
 import type { RpcContext } from './context.ts'
-import { hashNotCanonical, headerForHashNotFound, headerNotFound, invalidParams, serverError } from './errors.ts'
+import { CallError, RevertError } from '../execution/call.ts'
+import type { BlockOverrides, CallExecution } from '../execution/call.ts'
+import { executionReverted, hashNotCanonical, headerForHashNotFound, headerNotFound, invalidParams, methodNotFound, serverError } from './errors.ts'
+import { blobBaseFee, feeHistory, gasPriceOracle } from './fees.ts'
 import { formatBlock, formatBlockReceipts, formatReceiptAt, formatTransaction, inclusionIn, toData, toQuantity } from './format.ts'
-import { address, blockNumber, blockRef, boolean, bytes, hash, optional, string, uintQuantity } from './params.ts'
-import type { BlockNumberParam, BlockRef } from './params.ts'
+import {
+  address,
+  blockNumber,
+  blockOverrides,
+  blockRef,
+  boolean,
+  bytes,
+  float64List,
+  hash,
+  hexOrDecimal64,
+  optional,
+  stateOverride,
+  string,
+  transactionArgs,
+  uintQuantity,
+} from './params.ts'
+import type { BlockNumberParam, BlockOverridesParam, BlockRef } from './params.ts'
 import { methodsOver, namespace } from './registry.ts'
 
 const method = methodsOver<RpcContext>()
@@ -91,8 +109,8 @@ async function blockByRef(chain: ChainReader, ref: BlockRef): Promise<Block | un
   return block
 }
 
-/** geth's StateAndHeaderByNumberOrHash; an omitted block means latest. */
-async function stateAt(chain: ChainReader, ref: BlockRef | undefined): Promise<StateView> {
+/** The header of geth's StateAndHeaderByNumberOrHash; an omitted block means latest. */
+async function headerAt(chain: ChainReader, ref: BlockRef | undefined): Promise<BlockHeader> {
   const at = ref ?? { number: 'latest' }
   let header: BlockHeader | undefined
   if ('number' in at) {
@@ -103,7 +121,12 @@ async function stateAt(chain: ChainReader, ref: BlockRef | undefined): Promise<S
     if (header === undefined) throw headerForHashNotFound()
     if (at.requireCanonical) await requireCanonical(chain, header)
   }
-  return chain.stateAt(header)
+  return header
+}
+
+/** geth's StateAndHeaderByNumberOrHash; an omitted block means latest. */
+async function stateAt(chain: ChainReader, ref: BlockRef | undefined): Promise<StateView> {
+  return chain.stateAt(await headerAt(chain, ref))
 }
 
 /** geth's decodeStorageKey: 0x optional, odd lengths padded, at most 32 bytes, left-padded to a slot. */
@@ -127,6 +150,39 @@ async function receiptsOf(chain: ChainReader, block: Block) {
     throw serverError(`receipts length mismatch: ${block.transactions.length} vs ${receipts.length}`)
   }
   return receipts
+}
+
+/** The node's call runner; a context without one (a bare reader) does not offer the methods that execute. */
+function executionOf(ctx: RpcContext, method: string): CallExecution {
+  if (ctx.execution === undefined) throw methodNotFound(method)
+  return ctx.execution
+}
+
+/** Runs an execution, answering its failures as geth: reverts with code 3 and their data, the rest as plain errors. */
+async function executing<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run()
+  } catch (err) {
+    if (err instanceof RevertError) throw executionReverted(toData(err.data), err.reason)
+    if (err instanceof CallError) throw serverError(err.message)
+    throw err
+  }
+}
+
+function toBlockOverrides(o: BlockOverridesParam | undefined): BlockOverrides | undefined {
+  if (o === undefined) return undefined
+  return {
+    number: o.Number,
+    difficulty: o.Difficulty,
+    time: o.Time,
+    gasLimit: o.GasLimit,
+    feeRecipient: o.FeeRecipient,
+    prevRandao: o.PrevRandao,
+    baseFeePerGas: o.BaseFeePerGas,
+    blobBaseFee: o.BlobBaseFee,
+    beaconRoot: o.BeaconRoot,
+    withdrawals: o.Withdrawals,
+  }
 }
 
 export const eth = namespace<RpcContext>('eth', [
@@ -274,4 +330,49 @@ export const eth = namespace<RpcContext>('eth', [
       return toData(tx.hash())
     },
   }),
+  method({
+    name: 'eth_call',
+    params: [transactionArgs, optional(blockRef), optional(stateOverride), optional(blockOverrides)],
+    handler: async (ctx, args, ref, state, block) => {
+      const execution = executionOf(ctx, 'eth_call')
+      const header = await headerAt(ctx.chain, ref)
+      return toData(await executing(() => execution.call(header, args, { state, block: toBlockOverrides(block) })))
+    },
+  }),
+  method({
+    name: 'eth_estimateGas',
+    params: [transactionArgs, optional(blockRef), optional(stateOverride), optional(blockOverrides)],
+    handler: async (ctx, args, ref, state, block) => {
+      const execution = executionOf(ctx, 'eth_estimateGas')
+      const header = await headerAt(ctx.chain, ref)
+      return toQuantity(await executing(() => execution.estimateGas(header, args, { state, block: toBlockOverrides(block) })))
+    },
+  }),
+  method({
+    name: 'eth_createAccessList',
+    params: [transactionArgs, optional(blockRef), optional(stateOverride)],
+    handler: async (ctx, args, ref, state) => {
+      const execution = executionOf(ctx, 'eth_createAccessList')
+      const header = await headerAt(ctx.chain, ref)
+      const result = await executing(() => execution.createAccessList(header, args, state, () => gasPriceOracle(ctx.chain).suggestTipCap()))
+      return {
+        accessList: result.accessList.map((e) => ({ address: toData(e.address), storageKeys: e.storageKeys.map(toData) })),
+        ...(result.error !== undefined ? { error: result.error } : {}),
+        gasUsed: toQuantity(result.gasUsed),
+      }
+    },
+  }),
+  method({
+    // the suggested tip on top of the head's base fee: what a legacy transaction should offer
+    name: 'eth_gasPrice',
+    params: [],
+    handler: async (ctx) => toQuantity((await gasPriceOracle(ctx.chain).suggestTipCap()) + (ctx.chain.heads().latest.baseFeePerGas ?? 0n)),
+  }),
+  method({ name: 'eth_maxPriorityFeePerGas', params: [], handler: async (ctx) => toQuantity(await gasPriceOracle(ctx.chain).suggestTipCap()) }),
+  method({
+    name: 'eth_feeHistory',
+    params: [hexOrDecimal64, blockNumber, float64List],
+    handler: (ctx, count, newest, percentiles) => feeHistory(ctx.chain, count, newest, percentiles),
+  }),
+  method({ name: 'eth_blobBaseFee', params: [], handler: (ctx) => blobBaseFee(ctx.chain) }),
 ])

@@ -227,3 +227,244 @@ export function optional<T>(param: Param<T>): Param<T | undefined> {
     parse: (value) => (value === null || value === undefined ? undefined : param.parse(value)),
   }
 }
+
+// ---------------------------------------------------------------- Go structs, lists and maps
+
+/**
+ * encoding/json names the struct field of a type error found inside a struct ("into Go struct field
+ * TransactionArgs.gas of type hexutil.Uint64"); an error from deeper down is renamed by each enclosing struct.
+ */
+function inField<T>(structName: string, field: string, parse: () => T): T {
+  try {
+    return parse()
+  } catch (err) {
+    const m = err instanceof ParamError ? /^json: cannot unmarshal (.*) into Go (?:value|struct field \S+) of type (.*)$/s.exec(err.message) : null
+    if (m) throw new ParamError(`json: cannot unmarshal ${m[1]} into Go struct field ${structName}.${field} of type ${m[2]}`)
+    throw err
+  }
+}
+
+type Fields<T> = { readonly [K in keyof T]-?: Param<NonNullable<T[K]>> }
+
+/**
+ * A Go struct as encoding/json decodes it: members matched to fields by name, case-insensitively; unknown members
+ * ignored; null leaving a field unset; null for the whole struct giving the zero value.
+ */
+export function goStruct<T extends object>(goType: string, fields: Fields<T>): Param<T> {
+  const structName = goType.slice(goType.lastIndexOf('.') + 1)
+  const names = Object.keys(fields) as (keyof T & string)[]
+  return {
+    optional: false,
+    parse(value) {
+      if (value === null) return {} as T
+      if (typeof value !== 'object' || Array.isArray(value)) throw typeError(jsonKind(value), goType)
+      const out: Partial<T> = {}
+      for (const [key, v] of Object.entries(value)) {
+        const field = names.find((n) => n === key) ?? names.find((n) => n.toLowerCase() === key.toLowerCase())
+        if (field === undefined) continue
+        if (v === null) delete out[field]
+        else out[field] = inField(structName, field, () => fields[field].parse(v)) as T[typeof field]
+      }
+      return out as T
+    },
+  }
+}
+
+/** A Go slice: null is nil (here: undefined, which a struct field then leaves unset). */
+export function goList<T>(goType: string, element: Param<T>): Param<T[]> {
+  return {
+    optional: false,
+    parse(value) {
+      if (!Array.isArray(value)) throw typeError(jsonKind(value), goType)
+      return value.map((v) => element.parse(v))
+    },
+  }
+}
+
+/** hexutil.UnmarshalFixedText, for map keys: errors come out unwrapped. */
+function fixedText(goType: string, size: number): (key: string) => Uint8Array {
+  return (key) => {
+    if (!has0xPrefix(key)) throw new ParamError(MISSING_PREFIX)
+    const digits = key.slice(2)
+    if (digits.length % 2 !== 0) throw new ParamError(ODD_LENGTH)
+    if (digits.length !== size * 2) throw new ParamError(`hex string has length ${digits.length}, want ${size * 2} for ${goType}`)
+    if (!isHexDigits(digits)) throw new ParamError(SYNTAX)
+    return Buffer.from(digits, 'hex')
+  }
+}
+
+const addressKey = fixedText('common.Address', 20)
+const hashKey = fixedText('common.Hash', 32)
+
+/** A Go map with text-decoded keys; keys come back as lower-case 0x hex, and a later duplicate replaces an earlier one. */
+function goMap<V>(goType: string, key: (k: string) => Uint8Array, element: Param<V>): Param<Map<string, V>> {
+  return {
+    optional: false,
+    parse(value) {
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw typeError(jsonKind(value), goType)
+      const out = new Map<string, V>()
+      for (const [k, v] of Object.entries(value)) out.set(`0x${Buffer.from(key(k)).toString('hex')}`, element.parse(v))
+      return out
+    },
+  }
+}
+
+/** math.HexOrDecimal64: a JSON number or string, in decimal or 0x hex, at most 64 bits. */
+export const hexOrDecimal64: Param<bigint> = {
+  optional: false,
+  parse(value) {
+    const text = typeof value === 'string' ? value : JSON.stringify(value)
+    const valid = text === '' || /^[0-9]+$/.test(text) || /^0[xX][0-9a-fA-F]+$/.test(text)
+    const n = text === '' ? 0n : valid ? BigInt(/^0[xX]/.test(text) ? `0x${text.slice(2)}` : text) : undefined
+    if (n === undefined || n > (1n << 64n) - 1n) throw new ParamError(`invalid hex or decimal integer ${JSON.stringify(text)}`)
+    return n
+  },
+}
+
+/** Go float64 */
+const float64: Param<number> = {
+  optional: false,
+  parse(value) {
+    // null leaves a Go float64 at zero
+    if (value === null) return 0
+    if (typeof value !== 'number') throw typeError(jsonKind(value), 'float64')
+    return value
+  },
+}
+
+/** []float64, null decoding to an empty (nil) list */
+export const float64List: Param<number[]> = {
+  optional: false,
+  parse: (value) => (value === null ? [] : goList('[]float64', float64).parse(value)),
+}
+
+/** hexutil.U256 */
+const u256 = hexQuantity('*hexutil.U256', 64, BIG256_RANGE)
+
+/** gencodec's required fields: a missing one is named */
+function required<T extends object>(struct: Param<T>, typeName: string, names: (keyof T & string)[]): Param<T> {
+  return {
+    optional: false,
+    parse(value) {
+      const decoded = struct.parse(value)
+      for (const name of names) if (decoded[name] === undefined) throw new ParamError(`missing required field '${name}' for ${typeName}`)
+      return decoded
+    },
+  }
+}
+
+interface AccessTupleParam {
+  address?: Uint8Array
+  storageKeys?: Uint8Array[]
+}
+
+/** types.AccessTuple */
+const accessTuple = required(goStruct<AccessTupleParam>('types.AccessTuple', { address, storageKeys: goList('[]common.Hash', hash) }), 'AccessTuple', ['address', 'storageKeys'])
+
+interface AuthorizationParam {
+  chainId?: bigint
+  address?: Uint8Array
+  nonce?: bigint
+  yParity?: bigint
+  r?: bigint
+  s?: bigint
+}
+
+/** types.SetCodeAuthorization; yParity is a uint8 in Go, so larger values wrap */
+const authorization = required(
+  goStruct<AuthorizationParam>('types.SetCodeAuthorization', { chainId: u256, address, nonce: uint64Quantity, yParity: uint64Quantity, r: u256, s: u256 }),
+  'SetCodeAuthorization',
+  ['chainId', 'address', 'nonce', 'yParity', 'r', 's'],
+)
+
+/** geth's TransactionArgs (eth_call, eth_estimateGas, eth_createAccessList) */
+export interface TransactionArgsParam {
+  from?: Uint8Array
+  to?: Uint8Array
+  gas?: bigint
+  gasPrice?: bigint
+  maxFeePerGas?: bigint
+  maxPriorityFeePerGas?: bigint
+  value?: bigint
+  nonce?: bigint
+  data?: Uint8Array
+  input?: Uint8Array
+  accessList?: { address: Uint8Array; storageKeys: Uint8Array[] }[]
+  chainId?: bigint
+  maxFeePerBlobGas?: bigint
+  blobVersionedHashes?: Uint8Array[]
+  authorizationList?: { chainId: bigint; address: Uint8Array; nonce: bigint; yParity: bigint; r: bigint; s: bigint }[]
+}
+
+const transactionArgsStruct = goStruct<TransactionArgsParam>('ethapi.TransactionArgs', {
+  from: address,
+  to: address,
+  gas: uint64Quantity,
+  gasPrice: quantity,
+  maxFeePerGas: quantity,
+  maxPriorityFeePerGas: quantity,
+  value: quantity,
+  nonce: uint64Quantity,
+  data: bytes,
+  input: bytes,
+  accessList: goList('types.AccessList', accessTuple) as Param<NonNullable<TransactionArgsParam['accessList']>>,
+  chainId: quantity,
+  maxFeePerBlobGas: quantity,
+  blobVersionedHashes: goList('[]common.Hash', hash),
+  authorizationList: goList('[]types.SetCodeAuthorization', authorization) as Param<NonNullable<TransactionArgsParam['authorizationList']>>,
+})
+
+export const transactionArgs: Param<TransactionArgsParam> = {
+  optional: false,
+  parse(value) {
+    const args = transactionArgsStruct.parse(value)
+    for (const auth of args.authorizationList ?? []) auth.yParity &= 0xffn
+    return args
+  },
+}
+
+/** override.OverrideAccount */
+export interface AccountOverrideParam {
+  nonce?: bigint
+  code?: Uint8Array
+  balance?: bigint
+  state?: Map<string, Uint8Array>
+  stateDiff?: Map<string, Uint8Array>
+  movePrecompileToAddress?: Uint8Array
+}
+
+const storageMap = goMap('map[common.Hash]common.Hash', hashKey, hash)
+
+/** override.StateOverride, keyed by lower-case 0x address */
+export const stateOverride: Param<Map<string, AccountOverrideParam>> = goMap(
+  'override.StateOverride',
+  addressKey,
+  goStruct<AccountOverrideParam>('override.OverrideAccount', { nonce: uint64Quantity, code: bytes, balance: quantity, state: storageMap, stateDiff: storageMap, movePrecompileToAddress: address }),
+)
+
+/** override.BlockOverrides: Go field names, no JSON tags */
+export interface BlockOverridesParam {
+  Number?: bigint
+  Difficulty?: bigint
+  Time?: bigint
+  GasLimit?: bigint
+  FeeRecipient?: Uint8Array
+  PrevRandao?: Uint8Array
+  BaseFeePerGas?: bigint
+  BlobBaseFee?: bigint
+  BeaconRoot?: Uint8Array
+  Withdrawals?: unknown[]
+}
+
+export const blockOverrides = goStruct<BlockOverridesParam>('override.BlockOverrides', {
+  Number: quantity,
+  Difficulty: quantity,
+  Time: uint64Quantity,
+  GasLimit: uint64Quantity,
+  FeeRecipient: address,
+  PrevRandao: hash,
+  BaseFeePerGas: quantity,
+  BlobBaseFee: quantity,
+  BeaconRoot: hash,
+  Withdrawals: goList('types.Withdrawals', { optional: false, parse: (v: unknown) => v }),
+})

@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test'
 
 import type { Chain } from '../../src/chain/chain.ts'
 import type { ChainReader } from '../../src/chain/types.ts'
+import type { CallExecution } from '../../src/execution/call.ts'
 import { eth } from '../../src/rpc/eth.ts'
 import { clientVersion, createRegistry, startHttpServer } from '../../src/rpc/index.ts'
 import type { HttpServer } from '../../src/rpc/index.ts'
@@ -32,8 +33,8 @@ async function rpc(server: HttpServer, method: string, params: unknown[] = []): 
   return answer
 }
 
-const serve = (chain: ChainReader) =>
-  startHttpServer({ port: 0, methods: createRegistry({ chain, clientVersion: clientVersion('0.1.0'), peerCount: () => 3 }).select(['eth', 'net', 'web3']) })
+const serve = (chain: ChainReader, execution?: CallExecution) =>
+  startHttpServer({ port: 0, methods: createRegistry({ chain, execution, clientVersion: clientVersion('0.1.0'), peerCount: () => 3 }).select(['eth', 'net', 'web3']) })
 
 describe('eth, net, web3 over the conformance chain', () => {
   let fixture: { chain: Chain; close(): Promise<void> }
@@ -41,7 +42,7 @@ describe('eth, net, web3 over the conformance chain', () => {
 
   before(async () => {
     fixture = await openFixtureChain()
-    server = await serve(fixture.chain)
+    server = await serve(fixture.chain, fixture.chain.callExecution())
   })
   after(async () => {
     await server?.close()
