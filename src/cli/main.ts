@@ -13,6 +13,7 @@ import { FLAGS, UsageError, flagsHelp, intFlag, parseFlags } from './flags.ts'
 import type { Flags } from './flags.ts'
 import { genesisCommand } from './genesis.ts'
 import { createLogger } from './log.ts'
+import { bootnodeCommand, keyCommand } from './p2p.ts'
 
 const COMMANDS = {
   init: 'cairn init --datadir DIR genesis.json          write a geth genesis into a new datadir',
@@ -20,6 +21,8 @@ const COMMANDS = {
   export: 'cairn export --datadir DIR FILE [FIRST [LAST]]  write canonical blocks in geth export format',
   account: 'cairn account new|list|import KEYFILE          manage the keystore as `geth account` (--datadir, --password)',
   genesis: 'cairn genesis new --chain-id N ...             write a Clique genesis.json (cairn genesis --help)',
+  key: 'cairn key generate --out FILE [--addr MULTIADDR]  write a p2p node key and print its peer id (cairn key --help)',
+  bootnode: 'cairn bootnode --nodekey FILE --addr MULTIADDR  run a bootnode that helps peers find each other',
   node: 'cairn [flags]                                 run a node (--http to serve JSON-RPC)',
 } as const
 
@@ -44,6 +47,8 @@ export async function main(argv: string[]): Promise<number> {
   // These commands take their own flags, so they are dispatched before the node flags are parsed.
   if (argv[0] === 'account') return accountCommand(argv.slice(1))
   if (argv[0] === 'genesis') return genesisCommand(argv.slice(1))
+  if (argv[0] === 'key') return keyCommand(argv.slice(1))
+  if (argv[0] === 'bootnode') return bootnodeCommand(argv.slice(1))
   let parsed
   try {
     parsed = parseFlags(argv)

@@ -12,6 +12,7 @@ import { devGenesis } from '../config/devGenesis.ts'
 import { CliqueEngine } from '../consensus/clique/engine.ts'
 import { Sealer } from '../consensus/clique/sealer.ts'
 import { TxPool } from '../txpool/txpool.ts'
+import { startP2p } from './p2p.ts'
 import { startRpc } from './rpc.ts'
 import { loadSignerKey } from './signer.ts'
 
@@ -66,6 +67,9 @@ export async function runNode(flags: Flags, datadir: string, log: Logger): Promi
 
     // the sealer exists before RPC starts (clique_propose feeds it) and starts sealing last
     const signerKey = await loadSignerKey(flags, datadir)
+    // the network starts before the sealer, which waits while sync catches up with peers
+    const p2p = await startP2p(chain, txpool, flags, datadir, log)
+    if (p2p !== undefined) services.push({ name: 'network', stop: () => p2p.stop() })
     let sealer: Sealer | undefined
     if (signerKey !== undefined) {
       if (!(chain.engine instanceof CliqueEngine)) throw new UsageError('--mine needs a Clique chain: this genesis has no "clique" section')
@@ -79,7 +83,9 @@ export async function runNode(flags: Flags, datadir: string, log: Logger): Promi
         txs: { candidates: (baseFee) => txpool.pendingByPriceAndNonce(baseFee, minTip), hasPending: () => txpool.hasPending(), onPending: (l) => txpool.onPending(l) },
         ...(flags['miner.gaslimit'] !== undefined ? { gasLimitTarget: BigInt(intFlag(flags['miner.gaslimit'], 'miner.gaslimit', 5000)) } : {}),
         ...(flags.dev ? { interval: intFlag(flags['dev.period'], 'dev.period') } : {}),
+        ...(p2p !== undefined ? { canSeal: () => p2p.sync.canSeal() } : {}),
       })
+      if (p2p !== undefined) sealer.on('sealed', (block) => void p2p.network.publishBlock(block))
     }
 
     if (flags.http || flags.dev) services.push(await startRpc(chain, flags, log, { txpool, ...(sealer !== undefined ? { sealer } : {}) }))

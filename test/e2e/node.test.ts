@@ -43,7 +43,7 @@ describe('cairn node process', () => {
     const dir = tempDir(t)
     assert.equal((await runCairn(['init', '--datadir', dir, fixture('execution-apis/genesis.json')])).code, 0)
     assert.equal((await runCairn(['import', '--datadir', dir, fixture('execution-apis/chain.rlp')])).code, 0)
-    const node = await startNode(t, ['--datadir', dir, '--http', '--http.port', '0'])
+    const node = await startNode(t, ['--datadir', dir, '--http', '--http.port', '0', '--port', '0'])
     assert.match(node.url, /^http:\/\/127\.0\.0\.1:\d+$/, 'RPC binds 127.0.0.1 by default')
 
     // replay the suite's own request/response pairs for the methods this node serves

@@ -76,7 +76,7 @@ describe('sealing node processes', () => {
 
   it('--mine --unlock --password seals with a keystore key', { timeout: 60_000 }, async (t) => {
     const { dir, password } = await signerDatadir(t)
-    const p = spawnCairn(t, ['--datadir', dir, '--mine', '--unlock', signer.address, '--password', password])
+    const p = spawnCairn(t, ['--datadir', dir, '--port', '0', '--mine', '--unlock', signer.address, '--password', password])
     await waitForLog(p, /Sealing started signer=0x70997970c51812dc3a010c7d01b50e0d17dc79c8/)
     await waitForLog(p, /Successfully sealed new block number=2 .*inturn=true/)
     await stop(p)
@@ -100,7 +100,7 @@ describe('sealing node processes', () => {
 
   it('a key that is not a signer logs a clear warning and stays a follower', { timeout: 30_000 }, async (t) => {
     const { dir, password } = await signerDatadir(t)
-    const p = spawnCairn(t, ['--datadir', dir, '--mine', '--unlock', stranger.address, '--password', password])
+    const p = spawnCairn(t, ['--datadir', dir, '--port', '0', '--mine', '--unlock', stranger.address, '--password', password])
     await waitForLog(p, /Sealer is not an authorized signer: following the chain only signer=0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc/)
     await new Promise((r) => setTimeout(r, 1500))
     assert.doesNotMatch(p.log(), /Successfully sealed/)
