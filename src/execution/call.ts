@@ -12,7 +12,7 @@ import type { BlockHeader } from '@ethereumjs/block'
 import { ConsensusAlgorithm } from '@ethereumjs/common'
 import type { Common } from '@ethereumjs/common'
 import { createEVM, getActivePrecompiles } from '@ethereumjs/evm'
-import type { CustomPrecompile, EVM, PrecompileFunc } from '@ethereumjs/evm'
+import type { CustomPrecompile, EVM, EVMOpts, PrecompileFunc } from '@ethereumjs/evm'
 import type { MerkleStateManager } from '@ethereumjs/statemanager'
 import {
   Account,
@@ -146,6 +146,9 @@ export class RevertError extends Error {
   }
 }
 
+/** The request ran past its time (geth's --rpc.evmtimeout). */
+class ExecutionAborted extends Error {}
+
 /** A message the state transition refuses before running it (geth's consensus errors: core.ErrIntrinsicGas ...). */
 class TransitionError extends Error {
   readonly intrinsicGasTooLow: boolean
@@ -222,6 +225,10 @@ const MAX_UINT64 = (1n << 64n) - 1n
 const MAX_UINT256 = (1n << 256n) - 1n
 /** geth's default --rpc.gascap */
 export const DEFAULT_GAS_CAP = 50_000_000n
+/** geth's --rpc.evmtimeout default */
+export const DEFAULT_EVM_TIMEOUT_MS = 5_000
+/** how long an execution runs before it lets the event loop serve others */
+const YIELD_EVERY_MS = 20
 /** geth's estimateGasErrorRatio: estimates may be up to 1.5% high, to save binary search rounds */
 const ESTIMATE_ERROR_RATIO = 0.015
 
@@ -706,6 +713,32 @@ const hexBytes = (hex: string) => Uint8Array.from(Buffer.from(hex.slice(2), 'hex
 
 // ---------------------------------------------------------------- the executor
 
+type CustomOpcode = NonNullable<EVMOpts['customOpcodes']>[number]
+
+/**
+ * JUMPDEST as usual (1 gas, no effect), plus the clock: every loop passes a JUMPDEST, so this is where a request
+ * past its deadline is aborted, as geth cancels its EVM, and where a long run lets the event loop serve others.
+ */
+function jumpdestWithDeadline(deadline: number): CustomOpcode {
+  let lastYield = Date.now()
+  return {
+    opcode: 0x5b,
+    opcodeName: 'JUMPDEST',
+    baseFee: 1,
+    logicFunction: async () => {
+      const now = Date.now()
+      if (now > deadline) throw new ExecutionAborted()
+      if (now - lastYield > YIELD_EVERY_MS) {
+        await new Promise((resolve) => setImmediate(resolve))
+        lastYield = Date.now()
+      }
+    },
+  }
+}
+
+/** Go's time.Duration, as geth prints the timeout */
+const goDuration = (ms: number) => (ms < 1000 ? `${ms}ms` : `${ms / 1000}s`)
+
 export interface CallExecutorOptions {
   common: Common
   db: ChainDB
@@ -713,6 +746,8 @@ export interface CallExecutorOptions {
   ancestors: (header: BlockHeader) => AncestorHashes
   /** geth's --rpc.gascap: the most gas a call may use (0: no cap) */
   gasCap?: bigint
+  /** geth's --rpc.evmtimeout: how long one request may execute */
+  evmTimeoutMs?: number
 }
 
 export class CallExecutor implements CallExecution {
@@ -720,15 +755,41 @@ export class CallExecutor implements CallExecution {
   private readonly db: ChainDB
   private readonly ancestors: (header: BlockHeader) => AncestorHashes
   readonly gasCap: bigint
+  readonly evmTimeoutMs: number
 
   constructor(opts: CallExecutorOptions) {
     this.common = opts.common
     this.db = opts.db
     this.ancestors = opts.ancestors
     this.gasCap = opts.gasCap ?? DEFAULT_GAS_CAP
+    this.evmTimeoutMs = opts.evmTimeoutMs ?? DEFAULT_EVM_TIMEOUT_MS
   }
 
-  async call(header: BlockHeader, args: CallArgs, overrides: CallOverrides = {}): Promise<Uint8Array> {
+  /** Runs one request; past its deadline it fails as geth's: "execution aborted (timeout = 5s)". */
+  private async timed<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run()
+    } catch (err) {
+      if (err instanceof ExecutionAborted) throw new CallError(`execution aborted (timeout = ${goDuration(this.evmTimeoutMs)})`)
+      throw err
+    }
+  }
+
+  call(header: BlockHeader, args: CallArgs, overrides: CallOverrides = {}): Promise<Uint8Array> {
+    return this.timed(() => this.runCall(header, args, overrides))
+  }
+
+  /** geth's DoEstimateGas and gasestimator.Estimate. */
+  estimateGas(header: BlockHeader, args: CallArgs, overrides: CallOverrides = {}): Promise<bigint> {
+    return this.timed(() => this.estimate(header, args, overrides))
+  }
+
+  /** geth's AccessList: runs until the list the run touches is the list it ran with. */
+  createAccessList(header: BlockHeader, args: CallArgs, stateOverrides: StateOverrides | undefined, suggestTip: () => Promise<bigint>): Promise<AccessListResult> {
+    return this.timed(() => this.accessList(header, args, stateOverrides, suggestTip))
+  }
+
+  private async runCall(header: BlockHeader, args: CallArgs, overrides: CallOverrides): Promise<Uint8Array> {
     const env = await this.prepare(header, overrides)
     const msg = toMessage(args, this.gasCap, env.ctx.baseFee, this.common.chainId())
     let result: ExecutionResult
@@ -743,8 +804,7 @@ export class CallExecutor implements CallExecution {
     return result.returnData
   }
 
-  /** geth's DoEstimateGas and gasestimator.Estimate. */
-  async estimateGas(header: BlockHeader, args: CallArgs, overrides: CallOverrides = {}): Promise<bigint> {
+  private async estimate(header: BlockHeader, args: CallArgs, overrides: CallOverrides): Promise<bigint> {
     const env = await this.prepare(header, overrides)
     const msg = toMessage({ ...args, gas: args.gas ?? 0n }, this.gasCap, env.ctx.baseFee, this.common.chainId())
 
@@ -810,8 +870,7 @@ export class CallExecutor implements CallExecution {
     return hi
   }
 
-  /** geth's AccessList: runs until the list the run touches is the list it ran with. */
-  async createAccessList(header: BlockHeader, args: CallArgs, stateOverrides: StateOverrides | undefined, suggestTip: () => Promise<bigint>): Promise<AccessListResult> {
+  private async accessList(header: BlockHeader, args: CallArgs, stateOverrides: StateOverrides | undefined, suggestTip: () => Promise<bigint>): Promise<AccessListResult> {
     const env = await this.prepare(header, { state: stateOverrides })
     const request = await this.withFeeDefaults(args, header, env, suggestTip)
     const msg = toMessage(request, this.gasCap, env.ctx.baseFee, this.common.chainId())
@@ -890,6 +949,7 @@ export class CallExecutor implements CallExecution {
       common,
       stateManager: state,
       customPrecompiles,
+      customOpcodes: [jumpdestWithDeadline(Date.now() + this.evmTimeoutMs)],
       blockchain: {
         getBlock: async (n: number) => {
           const hash = await ancestors(BigInt(n))
