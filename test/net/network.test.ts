@@ -4,6 +4,7 @@ import { describe, it } from 'node:test'
 import { createBlock } from '@ethereumjs/block'
 import { bytesToHex } from '@ethereumjs/util'
 
+import { requestBlocksByRange } from '../../src/sync/protocols.ts'
 import { C, extend, genesisJson, openChain, startNode, waitFor } from './testkit.ts'
 import type { NetNode } from './testkit.ts'
 
@@ -83,5 +84,21 @@ describe('p2p network (libp2p on 127.0.0.1)', () => {
     for (const b of blocks) await honest.network.publishBlock(b)
     await waitFor('the honest blocks', () => victim.chain.heads().latest.number === 2n)
     assert.equal(bytesToHex(victim.chain.heads().latest.hash()), bytesToHex(blocks[1].hash()))
+  })
+
+  it('a peer flooding block requests is refused past its budget, then banned', { timeout: 30_000 }, async (t) => {
+    const chain = await openChain(t, GENESIS)
+    await extend(chain, 3)
+    const server = await startNode(t, 'server', chain)
+    const flooder = await startNode(t, 'flooder', await openChain(t, GENESIS), { host: { staticNodes: [server.addr] } })
+    await linked(server, flooder)
+    let served = 0
+    let refused = 0
+    for (let i = 0; i < 100 && server.network.node.getConnections(flooder.network.peerId).length > 0; i++) {
+      await requestBlocksByRange(flooder.network, flooder.chain, server.network.peerId, 1n, 128).then(() => served++, () => refused++)
+    }
+    assert.ok(served >= 10 && served <= 30, `a burst of 2048 blocks' worth of requests is served (${served})`)
+    assert.ok(refused >= 9, `then requests are refused (${refused})`)
+    assert.match(server.log.text(), /Banned peer peer=\S+ reason="10 strikes, last: rate limit exceeded on \/cairn\/blocks_by_range\/1"/)
   })
 })

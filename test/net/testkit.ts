@@ -13,6 +13,7 @@ import { recoverSigner } from '../../src/consensus/clique/seal.ts'
 import { Sealer } from '../../src/consensus/clique/sealer.ts'
 import type { HostConfig } from '../../src/net/host.ts'
 import { Network } from '../../src/net/network.ts'
+import type { GossipTxPool } from '../../src/net/network.ts'
 import { generateNodeKey } from '../../src/net/nodekey.ts'
 import { Synchronizer } from '../../src/sync/synchronizer.ts'
 import { tempDir } from '../helpers.ts'
@@ -91,10 +92,10 @@ export async function startNode(
   t: TestContext,
   name: string,
   chain: Chain,
-  opts: { host?: Partial<HostConfig>; startupWaitMs?: number; syncIntervalMs?: number; banMs?: number } = {},
+  opts: { host?: Partial<HostConfig>; startupWaitMs?: number; syncIntervalMs?: number; banMs?: number; txpool?: GossipTxPool } = {},
 ): Promise<NetNode> {
   const log = captureLog(name)
-  const network = await Network.create({ chain, host: hostConfig({ privateKey: await generateNodeKey(), ...opts.host }), log: log.logger, banMs: opts.banMs, peerExchangeMs: 500 })
+  const network = await Network.create({ chain, host: hostConfig({ privateKey: await generateNodeKey(), ...opts.host }), log: log.logger, banMs: opts.banMs, txpool: opts.txpool, peerExchangeMs: 500 })
   const sync = new Synchronizer({ chain, network, log: log.logger, startupWaitMs: opts.startupWaitMs ?? 500, intervalMs: opts.syncIntervalMs ?? 1_000 })
   await sync.serve()
   await network.start()

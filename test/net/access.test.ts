@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, it } from 'node:test'
+
+import { generateKey } from '@libp2p/pnet'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+
+import { generateNodeKey } from '../../src/net/nodekey.ts'
+import { TxPool } from '../../src/txpool/txpool.ts'
+import { tempDir } from '../helpers.ts'
+import { devChain, transfer } from '../txpool/testkit.ts'
+import { genesisJson, openChain, startNode, waitFor } from './testkit.ts'
+
+const GENESIS = genesisJson()
+
+function pskFile(dir: string, name: string): string {
+  const psk = new Uint8Array(95)
+  generateKey(psk)
+  const file = join(dir, name)
+  writeFileSync(file, new TextDecoder().decode(psk))
+  return file
+}
+
+describe('who may connect', () => {
+  it('--network.psk: nodes sharing the key connect, a node without it (or with another) cannot', { timeout: 30_000 }, async (t) => {
+    const dir = tempDir(t)
+    const psk = pskFile(dir, 'swarm.key')
+    const one = await startNode(t, 'one', await openChain(t, GENESIS), { host: { pskFile: psk } })
+    const member = await startNode(t, 'member', await openChain(t, GENESIS), { host: { pskFile: psk, staticNodes: [one.addr] } })
+    const outsider = await startNode(t, 'outsider', await openChain(t, GENESIS), { host: { staticNodes: [one.addr] } })
+    const stranger = await startNode(t, 'stranger', await openChain(t, GENESIS), { host: { pskFile: pskFile(dir, 'other.key'), staticNodes: [one.addr] } })
+    await waitFor('the member', () => one.network.chainPeers().some((p) => p.id.equals(member.network.peerId)))
+    await new Promise((r) => setTimeout(r, 1_000)) // two redial rounds of the others
+    assert.deepEqual(one.network.chainPeers().map((p) => p.id.toString()), [member.network.peerId.toString()])
+    assert.equal(one.network.node.getConnections(outsider.network.peerId).length, 0)
+    assert.equal(one.network.node.getConnections(stranger.network.peerId).length, 0)
+  })
+
+  it('--network.allow: only the listed peers connect, whichever side dials', { timeout: 30_000 }, async (t) => {
+    const friendKey = await generateNodeKey()
+    const friendId = peerIdFromPrivateKey(friendKey).toString()
+    const one = await startNode(t, 'one', await openChain(t, GENESIS), { host: { allow: new Set([friendId]) } })
+    const friend = await startNode(t, 'friend', await openChain(t, GENESIS), { host: { privateKey: friendKey, staticNodes: [one.addr] } })
+    const other = await startNode(t, 'other', await openChain(t, GENESIS), { host: { staticNodes: [one.addr] } })
+    await waitFor('the friend', () => one.network.chainPeers().some((p) => p.id.equals(friend.network.peerId)))
+    await one.network.node.dial(other.network.node.getMultiaddrs()[0]).then(
+      () => assert.fail('dialled a peer not on the allowlist'),
+      () => {},
+    )
+    await new Promise((r) => setTimeout(r, 1_000))
+    assert.equal(one.network.node.getConnections(other.network.peerId).length, 0)
+    assert.deepEqual(one.network.chainPeers().map((p) => p.id.toString()), [friendId])
+  })
+})
+
+describe('transaction gossip', () => {
+  it('a transaction added to one pool reaches the pool of a peer; garbage is rejected', { timeout: 30_000 }, async (t) => {
+    const [a, b] = [await devChain(t), await devChain(t)]
+    const pools = [new TxPool(a.chain), new TxPool(b.chain)]
+    for (const pool of pools) {
+      await pool.start()
+      t.after(() => pool.stop())
+    }
+    const one = await startNode(t, 'one', a.chain, { txpool: pools[0] })
+    const two = await startNode(t, 'two', b.chain, { txpool: pools[1], host: { staticNodes: [one.addr] } })
+    await waitFor('gossip subscriptions', () => one.network.node.services.pubsub.getSubscribers(one.network.txTopic).some((p) => p.equals(two.network.peerId)))
+    const tx = transfer(a, 0, 0n)
+    await pools[0].add(tx, { local: true })
+    const hash = `0x${Buffer.from(tx.hash()).toString('hex')}`
+    await waitFor('the transaction in the peer pool', () => pools[1].has(hash))
+    assert.equal(pools[1].status().pending, 1)
+
+    await two.network.node.services.pubsub.publish(two.network.txTopic, new Uint8Array([1, 2, 3]))
+    await waitFor('a strike for the garbage', () => one.network.strikesOf(two.network.peerId) === 1)
+  })
+})
