@@ -652,8 +652,10 @@ class AccessListTracer implements StepTracer {
   constructor(initial: AccessListEntry[], excluded: Set<string>) {
     this.excluded = excluded
     for (const { address, storageKeys } of initial) {
-      for (const key of storageKeys) this.addSlot(bytesToHex(address), bytesToHex(key))
-      this.addAddress(bytesToHex(address))
+      const hex = bytesToHex(address)
+      if (excluded.has(hex)) continue
+      this.addAddress(hex)
+      for (const key of storageKeys) this.addSlot(hex, bytesToHex(key))
     }
   }
 
@@ -691,10 +693,11 @@ class AccessListTracer implements StepTracer {
     }
   }
 
+  /** addresses and slots in order, as geth sorts them */
   entries(): AccessListEntry[] {
-    return [...this.list].map(([address, slots]) => ({
+    return [...this.list.keys()].sort().map((address) => ({
       address: hexBytes(address),
-      storageKeys: [...slots].map(hexBytes),
+      storageKeys: [...this.list.get(address)!].sort().map(hexBytes),
     }))
   }
 

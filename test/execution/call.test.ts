@@ -55,7 +55,7 @@ const CALL_CALLEE = `60006000600060006000${'73'}${bytesToHex(CALLEE).slice(2)}5a
 
 const withCode = (code: string): CallOverrides => ({ state: new Map([[bytesToHex(CONTRACT), { code: bytes(code) }]]) })
 
-describe('eth_call and eth_estimateGas semantics', () => {
+describe('calls as geth runs them', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cairn-call-'))
   let chain: Chain
   let head: BlockHeader
@@ -232,6 +232,28 @@ describe('eth_call and eth_estimateGas semantics', () => {
       assert.ok(estimate > 21_000n + (BigInt(need) * 64n) / 63n, `estimate ${estimate}`)
       await calls.call(head, { to: CONTRACT, gas: estimate }, overrides)
       await assert.rejects(calls.call(head, { to: CONTRACT, gas: (estimate * 97n) / 100n }, overrides), new CallError('invalid opcode'))
+    })
+  })
+
+  describe('eth_createAccessList', () => {
+    it("lists what the run touches, sorted, without the sender, the recipient's own entry or the precompiles", async () => {
+      // BALANCE(CALLEE), SLOAD(5), SLOAD(1), BALANCE(sha256 precompile)
+      const code = `73${bytesToHex(CALLEE).slice(2)}315060055450600154506002315000`
+      const slot = (n: bigint) => bytesToHex(word(n))
+      const tip = async () => 10n ** 9n
+      const result = await calls.createAccessList(head, { from: DEV, to: CONTRACT, accessList: [{ address: DEV, storageKeys: [word(9n)] }] }, withCode(code).state, tip)
+      assert.deepEqual(
+        result.accessList.map((e) => [bytesToHex(e.address), e.storageKeys.map((k) => bytesToHex(k))]),
+        [
+          [bytesToHex(CALLEE), []],
+          [bytesToHex(CONTRACT), [slot(1n), slot(5n)]],
+        ],
+      )
+      assert.equal(result.error, undefined)
+      // run with its own list: the list's intrinsic cost (2 addresses, 2 slots), and only warm accesses (100 each)
+      assert.equal(result.gasUsed, 21_000n + 2n * 2_400n + 2n * 1_900n + 4n * 100n + 4n * 3n + 4n * 2n)
+      const reverting = await calls.createAccessList(head, { from: DEV, to: CONTRACT }, withCode(REVERT_EMPTY).state, tip)
+      assert.deepEqual(reverting, { accessList: [], gasUsed: 21_000n + 3n * 2n, error: 'execution reverted' })
     })
   })
 })
