@@ -125,8 +125,9 @@ interface ProcessedFees {
 
 /** Oracle.processBlock */
 function processBlock(chain: ChainReader, header: BlockHeader, block: Block | undefined, receiptGas: bigint[], percentiles: number[]): ProcessedFees {
+  // a London block's child is London; the block before the fork has a London child too
   const londonBlock = chain.common.hardforkBlock('london')
-  const nextIsLondon = londonBlock !== null && header.number + 1n >= londonBlock
+  const nextIsLondon = header.baseFeePerGas !== undefined || (londonBlock !== null && header.number + 1n >= londonBlock)
   let nextBaseFee = 0n
   if (nextIsLondon) nextBaseFee = header.baseFeePerGas === undefined ? INITIAL_BASE_FEE : header.calcNextBaseFee()
   const withBlobs = header.excessBlobGas !== undefined
