@@ -3,13 +3,17 @@
  * one request body in, the response body (or nothing) out.
  */
 import { RpcError, RpcErrorKind, batchTooLarge, emptyBatch, invalidRequest, parseError, responseTooLarge, toJsonError } from './errors.ts'
-import type { MethodTable } from './registry.ts'
 
 export interface BatchLimits {
   /** most messages in one batch; 0 = unlimited (geth: 1000) */
   batchItemLimit: number
   /** most bytes of results and errors in one batch answer; 0 = unlimited (geth: 25 MB) */
   batchResponseMaxSize: number
+}
+
+/** What messages are dispatched to: a MethodTable, or one bound to the connection the body came on (WebSocket). */
+export interface Methods {
+  call(name: string, params: unknown): Promise<unknown>
 }
 
 /** Told about every non-RpcError a handler throws (they are answered as "method handler crashed"). */
@@ -47,7 +51,7 @@ interface Answer {
  * Answers one request body: a single message or a batch. Returns undefined when nothing is to be sent (an empty
  * body, notifications only).
  */
-export async function handleRequestBody(body: string, methods: MethodTable, limits: BatchLimits, onInternalError: InternalErrorSink): Promise<string | undefined> {
+export async function handleRequestBody(body: string, methods: Methods, limits: BatchLimits, onInternalError: InternalErrorSink): Promise<string | undefined> {
   if (body.trim() === '') return undefined
   const rawIds = new WeakMap<object, string>()
   let parsed: unknown
@@ -98,7 +102,7 @@ async function handleBatch(messages: Message[], limits: BatchLimits, run: (m: Me
 }
 
 /** One message's answer, or undefined for a notification (which still runs). */
-async function runMessage(m: Message, methods: MethodTable, onInternalError: InternalErrorSink): Promise<Answer | undefined> {
+async function runMessage(m: Message, methods: Methods, onInternalError: InternalErrorSink): Promise<Answer | undefined> {
   if (isNotification(m)) {
     await invoke(m.method!, m.params, methods, onInternalError)
     return undefined
@@ -109,7 +113,7 @@ async function runMessage(m: Message, methods: MethodTable, onInternalError: Int
   return { text: `{"jsonrpc":"2.0","id":${m.id},"result":${outcome.result}}`, payloadBytes: Buffer.byteLength(outcome.result) }
 }
 
-async function invoke(method: string, params: unknown, methods: MethodTable, onInternalError: InternalErrorSink): Promise<{ result: string } | { error: unknown }> {
+async function invoke(method: string, params: unknown, methods: Methods, onInternalError: InternalErrorSink): Promise<{ result: string } | { error: unknown }> {
   let value: unknown
   try {
     value = await methods.call(method, params)

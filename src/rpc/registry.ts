@@ -1,4 +1,4 @@
-import { invalidParams, invalidRequest, methodNotFound, notificationsUnsupported, serverError } from './errors.ts'
+import { RpcError, RpcErrorKind, invalidParams, invalidRequest, methodNotFound, notificationsUnsupported, serverError } from './errors.ts'
 import { ParamError, string } from './params.ts'
 import type { Param } from './params.ts'
 
@@ -20,17 +20,45 @@ export function methodsOver<C>() {
   return <A extends unknown[]>(method: Method<C, A>): Method<C, A> => method
 }
 
+/**
+ * A subscription kind, geth's subscription callbacks: `eth_subscribe("newHeads")` starts `newHeads` of the eth
+ * namespace. `params` validate the arguments after the name; `start` throws RpcError to refuse, else feeds `notify`
+ * until the returned function is called.
+ */
+export interface SubscriptionKind<C, A extends unknown[] = any[]> {
+  readonly name: string
+  readonly params: ParamList<A>
+  start(ctx: C, notify: (result: unknown) => void, ...args: A): () => void
+}
+
+/** Declaration helper for subscription kinds over context C, as methodsOver. */
+export function subscriptionsOver<C>() {
+  return <A extends unknown[]>(kind: SubscriptionKind<C, A>): SubscriptionKind<C, A> => kind
+}
+
+/**
+ * The connection a call arrives on, when it can carry notifications (WebSocket). It owns the subscriptions: their
+ * ids, their notifications, their end with the connection.
+ */
+export interface SubscriptionHost {
+  /** Registers a subscription of `namespace` begun by `start`; returns its id. */
+  subscribe(namespace: string, start: (notify: (result: unknown) => void) => () => void): string
+  /** Ends a subscription of this connection; false when it has none by that id. */
+  unsubscribe(id: string): boolean
+}
+
 /** A geth API namespace: `eth`, `net`, ...; each method's name starts with `<name>_`. */
 export interface Namespace<C> {
   readonly name: string
   readonly methods: readonly Method<C>[]
+  readonly subscriptions: readonly SubscriptionKind<C>[]
 }
 
-export function namespace<C>(name: string, methods: readonly Method<C, any>[]): Namespace<C> {
+export function namespace<C>(name: string, methods: readonly Method<C, any>[], subscriptions: readonly SubscriptionKind<C, any>[] = []): Namespace<C> {
   for (const m of methods) {
     if (!m.name.startsWith(`${name}_`)) throw new Error(`method ${m.name} is not in namespace ${name}`)
   }
-  return { name, methods }
+  return { name, methods, subscriptions }
 }
 
 interface Bound {
@@ -38,17 +66,30 @@ interface Bound {
   ctx: unknown
 }
 
+interface BoundSubscription {
+  kind: SubscriptionKind<unknown>
+  ctx: unknown
+}
+
+/** What one namespace serves; a namespace may be declared in several files (eth's reads, filters, subscriptions). */
+interface NamespaceEntries {
+  methods: Map<string, Bound>
+  subscriptions: Map<string, BoundSubscription>
+}
+
 /** geth's rpc.Server limit on method names */
 const MAX_METHOD_NAME_LENGTH = 2048
 
 /** Every namespace the node offers, bound to its context; transports each serve a selection of them. */
 export class Registry {
-  private readonly namespaces = new Map<string, Map<string, Bound>>()
+  private readonly namespaces = new Map<string, NamespaceEntries>()
 
+  /** Adds a namespace's methods and subscriptions, next to any already added under its name. */
   add<C>(ns: Namespace<C>, ctx: C): this {
-    const methods = new Map<string, Bound>()
-    for (const method of ns.methods) methods.set(method.name, { method: method as Method<unknown>, ctx })
-    this.namespaces.set(ns.name, methods)
+    let entries = this.namespaces.get(ns.name)
+    if (entries === undefined) this.namespaces.set(ns.name, (entries = { methods: new Map(), subscriptions: new Map() }))
+    for (const method of ns.methods) entries.methods.set(method.name, { method: method as Method<unknown>, ctx })
+    for (const kind of ns.subscriptions) entries.subscriptions.set(kind.name, { kind: kind as SubscriptionKind<unknown>, ctx })
     return this
   }
 
@@ -64,35 +105,60 @@ export class Registry {
   select(apis: readonly string[]): MethodTable {
     const enabled = [...new Set(apis)].filter((api) => this.namespaces.has(api))
     const methods = new Map<string, Bound>()
-    for (const api of enabled) for (const [name, bound] of this.namespaces.get(api)!) methods.set(name, bound)
+    const subscriptions = new Map<string, BoundSubscription>()
+    for (const api of enabled) {
+      const entries = this.namespaces.get(api)!
+      for (const [name, bound] of entries.methods) methods.set(name, bound)
+      for (const [name, bound] of entries.subscriptions) subscriptions.set(`${api}_${name}`, bound)
+    }
     const modules = Object.fromEntries([...enabled, 'rpc'].sort().map((api) => [api, '1.0']))
     const rpcModules: Method<null, []> = { name: 'rpc_modules', params: [], handler: () => modules }
     methods.set(rpcModules.name, { method: rpcModules as Method<unknown>, ctx: null })
-    return new MethodTable(methods)
+    return new MethodTable(methods, subscriptions)
   }
 }
 
 /** What a transport dispatches to. */
 export class MethodTable {
   private readonly methods: ReadonlyMap<string, Bound>
+  /** by `<namespace>_<name>` */
+  private readonly subscriptions: ReadonlyMap<string, BoundSubscription>
 
-  constructor(methods: ReadonlyMap<string, Bound>) {
+  constructor(methods: ReadonlyMap<string, Bound>, subscriptions: ReadonlyMap<string, BoundSubscription> = new Map()) {
     this.methods = methods
+    this.subscriptions = subscriptions
   }
 
-  /** Runs a method on raw JSON params; throws RpcError for geth's request errors, anything else from handlers. */
-  async call(name: string, params: unknown): Promise<unknown> {
+  /**
+   * Runs a method on raw JSON params; throws RpcError for geth's request errors, anything else from handlers.
+   * `*_subscribe` and `*_unsubscribe` need the `host` connection (WebSocket); without one (HTTP) they fail as in geth.
+   */
+  async call(name: string, params: unknown, host?: SubscriptionHost): Promise<unknown> {
     if (name.length > MAX_METHOD_NAME_LENGTH) throw invalidRequest(`method name too long: ${name.length} > ${MAX_METHOD_NAME_LENGTH}`)
-    // HTTP has no subscriptions: geth answers these two itself, before any method lookup
-    if (name.endsWith('_subscribe')) throw notificationsUnsupported()
+    // geth answers these two itself, before any method lookup
+    if (name.endsWith('_subscribe')) {
+      if (host === undefined) throw notificationsUnsupported()
+      return this.subscribe(name.slice(0, -'_subscribe'.length), params, host)
+    }
     if (name.endsWith('_unsubscribe')) {
-      parseArguments(params, [string])
-      throw serverError('subscription not found')
+      const [id] = parseArguments(params, [string]) as [string]
+      if (host === undefined || !host.unsubscribe(id)) throw serverError('subscription not found')
+      return true
     }
     const bound = this.methods.get(name)
     if (bound === undefined) throw methodNotFound(name)
     const args = parseArguments(params, bound.method.params)
     return bound.method.handler(bound.ctx, ...args)
+  }
+
+  /** geth's handleSubscribe: the name first, then the kind's own arguments (numbered from 1). */
+  private subscribe(namespace: string, params: unknown, host: SubscriptionHost): string {
+    if (!Array.isArray(params)) throw invalidParams('non-array args')
+    if (typeof params[0] !== 'string') throw invalidParams('expected subscription name as first argument')
+    const bound = this.subscriptions.get(`${namespace}_${params[0]}`)
+    if (bound === undefined) throw new RpcError(RpcErrorKind.MethodNotFound, `no ${JSON.stringify(params[0])} subscription in ${namespace} namespace`)
+    const args = parseArguments(params, [string, ...bound.kind.params]).slice(1)
+    return host.subscribe(namespace, (notify) => bound.kind.start(bound.ctx, notify, ...args))
   }
 }
 
