@@ -162,7 +162,7 @@ export function formatTransaction(tx: TypedTransaction, at?: TxInclusion): JsonO
 }
 
 /** core/types.Log with its derived location fields */
-function formatLog([address, topics, data]: ConsensusLog, block: Block, tx: TypedTransaction, txIndex: number, logIndex: number): JsonObject {
+export function formatLog([address, topics, data]: ConsensusLog, block: Block, tx: TypedTransaction, txIndex: number, logIndex: number): JsonObject {
   return {
     address: toData(address),
     topics: topics.map(toData),

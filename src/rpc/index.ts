@@ -1,14 +1,18 @@
 import { clique } from './clique.ts'
 import type { RpcContext } from './context.ts'
 import { eth } from './eth.ts'
+import { FilterSystem, ethFilters } from './filters.ts'
 import { net } from './net.ts'
 import { txpool } from './txpool.ts'
 import { Registry } from './registry.ts'
+import { ChainEvents } from './subscriptions.ts'
 import { web3 } from './web3.ts'
 
 export type { RpcContext } from './context.ts'
 export { startHttpServer } from './server.ts'
 export type { HttpServer, HttpServerOptions } from './server.ts'
+export { startWsServer } from './ws.ts'
+export type { WsServer, WsServerOptions } from './ws.ts'
 export { clientVersion } from './web3.ts'
 export { cliqueRpcContext } from './clique.ts'
 
@@ -18,5 +22,10 @@ export function createRegistry(ctx: RpcContext): Registry {
   // as geth, whose Clique engine alone brings the clique API
   if (ctx.clique !== undefined) registry.add(clique, { chain: ctx.chain, clique: ctx.clique })
   if (ctx.txpool !== undefined) registry.add(txpool, ctx)
+  // geth's FilterAPI: polling filters on every transport, subscriptions on those that carry notifications
+  if (ctx.chainEvents !== undefined) {
+    const events = new ChainEvents({ chain: ctx.chain, chainEvents: ctx.chainEvents, pendingTxs: ctx.pendingTxs, author: ctx.author })
+    registry.add(ethFilters, new FilterSystem(events))
+  }
   return registry
 }
