@@ -15,7 +15,7 @@ export const FLAGS = {
   'http.api': { type: 'string', help: "API's offered over the HTTP-RPC interface", default: 'eth,net,web3' },
   'http.corsdomain': { type: 'string', help: 'Comma separated list of domains from which to accept cross origin requests', default: '' },
   'http.vhosts': { type: 'string', help: 'Comma separated list of virtual hostnames from which to accept requests ("*" for any)', default: 'localhost' },
-  ws: { type: 'boolean', help: 'Enable the WS-RPC server (JSON-RPC issue: not served yet)' },
+  ws: { type: 'boolean', help: 'Enable the WS-RPC server' },
   'ws.addr': { type: 'string', help: 'WS-RPC server listening interface', default: '127.0.0.1' },
   'ws.port': { type: 'string', help: 'WS-RPC server listening port', default: '8546' },
   'ws.api': { type: 'string', help: "API's offered over the WS-RPC interface", default: 'eth,net,web3' },

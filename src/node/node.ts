@@ -88,8 +88,7 @@ export async function runNode(flags: Flags, datadir: string, log: Logger): Promi
       if (p2p !== undefined) sealer.on('sealed', (block) => void p2p.network.publishBlock(block))
     }
 
-    if (flags.http || flags.dev) services.push(await startRpc(chain, flags, log, { txpool, ...(sealer !== undefined ? { sealer } : {}) }))
-    if (flags.ws) log.warn('--ws is accepted but the WebSocket server is not available yet; use --http')
+    services.push(...(await startRpc(chain, flags, log, { txpool, ...(sealer !== undefined ? { sealer } : {}) })))
 
     if (sealer !== undefined) {
       const s = sealer

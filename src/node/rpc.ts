@@ -1,14 +1,19 @@
+import type { TypedTransaction } from '@ethereumjs/tx'
+
 import type { Chain } from '../chain/chain.ts'
 import type { Flags } from '../cli/flags.ts'
-import { intFlag } from '../cli/flags.ts'
+import { UsageError, intFlag } from '../cli/flags.ts'
 import type { Logger } from '../cli/log.ts'
 import { CliqueEngine } from '../consensus/clique/engine.ts'
 import type { Sealer } from '../consensus/clique/sealer.ts'
 import { cliqueRpcContext } from '../rpc/clique.ts'
 import type { RpcContext } from '../rpc/context.ts'
 import { createRegistry } from '../rpc/index.ts'
+import type { Registry } from '../rpc/registry.ts'
 import { startHttpServer } from '../rpc/server.ts'
+import { startWsServer } from '../rpc/ws.ts'
 import type { TxPool } from '../txpool/txpool.ts'
+import type { PooledTransaction } from '../txpool/validation.ts'
 import { clientVersion } from '../rpc/web3.ts'
 import { VERSION } from './version.ts'
 
@@ -21,28 +26,78 @@ export interface RpcParts {
   txpool?: TxPool
 }
 
-/** Builds the RPC registry over the node's parts and starts the HTTP transport from the --http.* flags. */
-export async function startRpc(chain: Chain, flags: Flags, log: Logger, parts: RpcParts = {}): Promise<{ name: string; url: string; stop(): Promise<void> }> {
+interface RpcService {
+  name: string
+  url: string
+  stop(): Promise<void>
+}
+
+/**
+ * Builds the RPC registry over the node's parts and starts its transports: HTTP from the --http.* flags (also with
+ * --dev), WebSocket from the --ws.* flags, on its own port as geth does by default.
+ */
+export async function startRpc(chain: Chain, flags: Flags, log: Logger, parts: RpcParts = {}): Promise<RpcService[]> {
+  const { txpool } = parts
   const ctx: RpcContext = {
     chain,
     clientVersion: clientVersion(VERSION),
     peerCount: () => 0,
     execution: chain.callExecution(),
+    chainEvents: chain,
     ...(chain.engine instanceof CliqueEngine ? cliqueRpcContext(chain, chain.engine, parts.sealer) : {}),
-    ...(parts.txpool !== undefined ? { txpool: parts.txpool } : {}),
+    ...(txpool !== undefined ? { txpool, pendingTxs: { onPending: (listener) => forwardPending(txpool, listener) } } : {}),
     txFeeCap: BigInt(Math.round(Number(flags['rpc.txfeecap'] ?? '1') * 1e18)),
   }
   const registry = createRegistry(ctx)
-  const apis = list(flags['http.api'])
+  const onInternalError = (method: string, err: unknown) => log.error(`RPC handler failed`, { method, error: (err as Error).message })
+  const services: RpcService[] = []
+  try {
+    if (flags.http || flags.dev) {
+      const server = await startHttpServer({
+        host: flags['http.addr'],
+        port: intFlag(flags['http.port'], 'http.port', 0, 65535),
+        methods: selectApis(registry, flags['http.api'], log),
+        cors: list(flags['http.corsdomain']),
+        vhosts: list(flags['http.vhosts']),
+        onInternalError,
+      })
+      log.info('HTTP server started', { endpoint: server.url.replace(/^http:\/\//, ''), prefix: '', cors: flags['http.corsdomain'] || '', vhosts: flags['http.vhosts'] })
+      services.push({ name: 'http-rpc', url: server.url, stop: () => server.close() })
+    }
+    if (flags.ws) {
+      const port = intFlag(flags['ws.port'], 'ws.port', 0, 65535)
+      // geth would serve both on one listener; cairn's WebSocket server has its own
+      if (services.length > 0 && port !== 0 && port === intFlag(flags['http.port'], 'http.port', 0, 65535)) {
+        throw new UsageError('--ws.port must differ from --http.port: cairn serves WebSocket on a port of its own')
+      }
+      const server = await startWsServer({
+        host: flags['ws.addr'],
+        port,
+        methods: selectApis(registry, flags['ws.api'], log),
+        origins: list(flags['ws.origins']),
+        onInternalError,
+        log,
+      })
+      log.info('WebSocket enabled', { url: server.url })
+      services.push({ name: 'ws-rpc', url: server.url, stop: () => server.close() })
+    }
+  } catch (err) {
+    for (const s of services) await s.stop()
+    throw err
+  }
+  return services
+}
+
+/** A transport's namespaces (--http.api, --ws.api); unknown ones are skipped with geth's warning. */
+function selectApis(registry: Registry, flag: string | undefined, log: Logger) {
+  const apis = list(flag)
   for (const api of apis) if (!registry.names().includes(api)) log.warn(`Unavailable modules in HTTP API list: ${api}`)
-  const server = await startHttpServer({
-    host: flags['http.addr'],
-    port: intFlag(flags['http.port'], 'http.port', 0, 65535),
-    methods: registry.select(apis),
-    cors: list(flags['http.corsdomain']),
-    vhosts: list(flags['http.vhosts']),
-    onInternalError: (method, err) => log.error(`RPC handler failed`, { method, error: (err as Error).message }),
-  })
-  log.info('HTTP server started', { endpoint: server.url.replace(/^http:\/\//, ''), prefix: '', cors: flags['http.corsdomain'] || '', vhosts: flags['http.vhosts'] })
-  return { name: 'http-rpc', url: server.url, stop: () => server.close() }
+  return registry.select(apis)
+}
+
+/** The pool's `pending` event as the narrow feed RPC listens to. */
+function forwardPending(txpool: TxPool, listener: (txs: readonly TypedTransaction[]) => void): () => void {
+  const forward = (txs: PooledTransaction[]) => listener(txs.map((p) => p.tx))
+  txpool.on('pending', forward)
+  return () => txpool.off('pending', forward)
 }
