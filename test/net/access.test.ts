@@ -54,6 +54,17 @@ describe('who may connect', () => {
   })
 })
 
+describe('advertised addresses', () => {
+  it('--nat extip:IP advertises the listen port on that IP; --announce advertises exactly what it lists', { timeout: 30_000 }, async (t) => {
+    const nat = await startNode(t, 'nat', await openChain(t, GENESIS), { host: { externalIp: '10.1.2.3' } })
+    // one address: the loopback listen address, on the external IP (the port is the one the OS gave)
+    assert.match(nat.network.node.getMultiaddrs().map(String).join(' '), new RegExp(`^/ip4/10\\.1\\.2\\.3/tcp/[1-9]\\d*/p2p/${nat.network.peerId}$`))
+    const announced = await startNode(t, 'announced', await openChain(t, GENESIS), { host: { announce: ['/dns4/node1.example/tcp/30303'] } })
+    assert.deepEqual(announced.network.node.getMultiaddrs().map(String), [`/dns4/node1.example/tcp/30303/p2p/${announced.network.peerId}`])
+    assert.match(announced.log.text(), /Started P2P networking self=\/dns4\/node1\.example\/tcp\/30303\/p2p\//)
+  })
+})
+
 describe('transaction gossip', () => {
   it('a transaction added to one pool reaches the pool of a peer; garbage is rejected', { timeout: 30_000 }, async (t) => {
     const [a, b] = [await devChain(t), await devChain(t)]
