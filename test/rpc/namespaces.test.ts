@@ -14,6 +14,7 @@ import { clientVersion, createRegistry, startHttpServer } from '../../src/rpc/in
 import type { HttpServer } from '../../src/rpc/index.ts'
 import { net } from '../../src/rpc/net.ts'
 import { web3 } from '../../src/rpc/web3.ts'
+import { TxPool } from '../../src/txpool/txpool.ts'
 import { fixtureMethods, fixtureTests, openFixtureChain } from './fixtureChain.ts'
 
 const served = new Set([eth, net, web3].flatMap((ns) => ns.methods.map((m) => m.name)))
@@ -33,19 +34,28 @@ async function rpc(server: HttpServer, method: string, params: unknown[] = []): 
   return answer
 }
 
-const serve = (chain: ChainReader, execution?: CallExecution) =>
-  startHttpServer({ port: 0, methods: createRegistry({ chain, execution, clientVersion: clientVersion('0.1.0'), peerCount: () => 3 }).select(['eth', 'net', 'web3']) })
+const serve = (chain: ChainReader, execution?: CallExecution, txpool?: TxPool) =>
+  startHttpServer({
+    port: 0,
+    methods: createRegistry({ chain, execution, clientVersion: clientVersion('0.1.0'), peerCount: () => 3, ...(txpool !== undefined ? { txpool } : {}) }).select(['eth', 'net', 'web3']),
+  })
 
 describe('eth, net, web3 over the conformance chain', () => {
   let fixture: { chain: Chain; close(): Promise<void> }
   let server: HttpServer
 
+  let txpool: TxPool
+
   before(async () => {
     fixture = await openFixtureChain()
-    server = await serve(fixture.chain, fixture.chain.callExecution())
+    // a real pool: eth_sendRawTransaction fixtures are admitted against the chain's state, as in geth
+    txpool = new TxPool(fixture.chain, { allowBlobTxs: true })
+    await txpool.start()
+    server = await serve(fixture.chain, fixture.chain.callExecution(), txpool)
   })
   after(async () => {
     await server?.close()
+    await txpool?.stop()
     await fixture?.close()
   })
 
