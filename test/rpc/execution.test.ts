@@ -60,7 +60,7 @@ describe('calls and fees on a Clique dev chain', () => {
 
     const common = chain.common.copy()
     common.setHardfork('prague')
-    const send = async (nonce: bigint, to: string | undefined, data: Uint8Array, gasLimit = 1_000_000n) => {
+    const send = async (nonce: bigint, to: `0x${string}` | undefined, data: Uint8Array, gasLimit = 1_000_000n) => {
       queue = [createFeeMarket1559Tx({ nonce, to, data, gasLimit, maxFeePerGas: 10n * GWEI, maxPriorityFeePerGas: 2n * GWEI }, { common }).sign(KEY)]
       const block = await sealer.sealNow()
       return (await chain.getReceipts(block.hash()))![0]
