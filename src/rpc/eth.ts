@@ -13,6 +13,8 @@ import { CallError, RevertError } from '../execution/call.ts'
 import type { BlockOverrides, CallExecution } from '../execution/call.ts'
 import { executionReverted, hashNotCanonical, headerForHashNotFound, headerNotFound, invalidParams, methodNotFound, serverError } from './errors.ts'
 import { blobBaseFee, feeHistory, gasPriceOracle } from './fees.ts'
+import { logCriteria, queryLogs } from './filters.ts'
+import type { LogCriteria } from './filters.ts'
 import { formatBlock, formatBlockReceipts, formatReceiptAt, formatTransaction, inclusionIn, toData, toQuantity } from './format.ts'
 import {
   address,
@@ -183,6 +185,41 @@ function toBlockOverrides(o: BlockOverridesParam | undefined): BlockOverrides | 
     beaconRoot: o.BeaconRoot,
     withdrawals: o.Withdrawals,
   }
+}
+
+/** geth's --rpc.logquerylimit default: addresses, and topics per position, one eth_getLogs may ask for */
+const LOG_QUERY_LIMIT = 1000
+
+/**
+ * geth's FilterAPI.GetLogs range rules: from > to refused up front, tags resolved at the current heads, a range past
+ * the head refused (it would only ever be partly answered). Returns the criteria with the range in numbers.
+ */
+function resolveLogRange(chain: ChainReader, criteria: LogCriteria): LogCriteria {
+  const from = criteria.fromBlock ?? 'latest'
+  const to = criteria.toBlock ?? 'latest'
+  if (typeof from === 'bigint' && typeof to === 'bigint' && from > 0n && to > 0n && from > to) throw invalidParams('invalid block range params')
+  if (from === 'pending' || to === 'pending') throw invalidParams('pending logs are not supported')
+  const heads = chain.heads()
+  const resolve = (n: BlockNumberParam): bigint => {
+    switch (n) {
+      case 'latest':
+      case 'pending':
+        return heads.latest.number
+      case 'safe':
+        return heads.safe.number
+      case 'finalized':
+        return heads.finalized.number
+      case 'earliest':
+        return 0n
+      default:
+        return n
+    }
+  }
+  const first = resolve(from)
+  const last = resolve(to)
+  if (first > last) throw invalidParams('invalid block range params')
+  if (last > heads.latest.number) throw invalidParams('block range extends beyond current head block')
+  return { ...criteria, fromBlock: first, toBlock: last }
 }
 
 export const eth = namespace<RpcContext>('eth', [
@@ -375,4 +412,14 @@ export const eth = namespace<RpcContext>('eth', [
     handler: (ctx, count, newest, percentiles) => feeHistory(ctx.chain, count, newest, percentiles),
   }),
   method({ name: 'eth_blobBaseFee', params: [], handler: (ctx) => blobBaseFee(ctx.chain) }),
+  method({
+    name: 'eth_getLogs',
+    params: [logCriteria],
+    handler: async (ctx, criteria) => {
+      if (criteria.addresses.length > LOG_QUERY_LIMIT || criteria.topics.some((t) => t.length > LOG_QUERY_LIMIT)) {
+        throw serverError('exceed max addresses or topics per search position')
+      }
+      return queryLogs(ctx.chain, criteria.blockHash !== undefined ? criteria : resolveLogRange(ctx.chain, criteria))
+    },
+  }),
 ])
