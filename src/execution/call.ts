@@ -120,6 +120,11 @@ export interface CallExecution {
   estimateGas(header: BlockHeader, args: CallArgs, overrides?: CallOverrides): Promise<bigint>
   /** eth_createAccessList; `suggestTip` is the fee oracle's tip, for requests that set no fees. */
   createAccessList(header: BlockHeader, args: CallArgs, state: StateOverrides | undefined, suggestTip: () => Promise<bigint>): Promise<AccessListResult>
+  /**
+   * debug_traceCall: the call as eth_call makes it, with `attach` hooking a tracer onto its EVM (it returns the
+   * detach); the tracer keeps its own timeout. Reports the gas limit and the gas used, as a receipt would.
+   */
+  traceCall(header: BlockHeader, args: CallArgs, overrides: CallOverrides, attach: (evm: EVM) => () => void): Promise<{ gasLimit: bigint; gasUsed: bigint }>
 }
 
 // ---------------------------------------------------------------- errors
@@ -792,6 +797,20 @@ export class CallExecutor implements CallExecution {
     return this.timed(() => this.accessList(header, args, stateOverrides, suggestTip))
   }
 
+  async traceCall(header: BlockHeader, args: CallArgs, overrides: CallOverrides, attach: (evm: EVM) => () => void): Promise<{ gasLimit: bigint; gasUsed: bigint }> {
+    const env = await this.prepare(header, overrides, Infinity)
+    const msg = toMessage(args, this.gasCap, env.ctx.baseFee, this.common.chainId())
+    const detach = attach(env.evm)
+    try {
+      return { gasLimit: msg.gasLimit, gasUsed: (await applyMessage(env, msg)).usedGas }
+    } catch (err) {
+      if (err instanceof TransitionError) throw new CallError(`tracing failed: ${err.message}`)
+      throw err
+    } finally {
+      detach()
+    }
+  }
+
   private async runCall(header: BlockHeader, args: CallArgs, overrides: CallOverrides): Promise<Uint8Array> {
     const env = await this.prepare(header, overrides)
     const msg = toMessage(args, this.gasCap, env.ctx.baseFee, this.common.chainId())
@@ -939,7 +958,7 @@ export class CallExecutor implements CallExecution {
    * A fresh EVM and state manager at `header` with the overrides applied: block overrides first (they can move the
    * call to another fork), then state overrides against that fork's precompiles.
    */
-  private async prepare(header: BlockHeader, overrides: CallOverrides): Promise<CallEnv> {
+  private async prepare(header: BlockHeader, overrides: CallOverrides, timeoutMs = this.evmTimeoutMs): Promise<CallEnv> {
     const ctx = applyBlockOverrides(blockContextOf(header, this.common), overrides.block)
     const common = this.common.copy()
     common.setHardforkBy({ blockNumber: ctx.number, timestamp: ctx.time })
@@ -952,7 +971,7 @@ export class CallExecutor implements CallExecution {
       common,
       stateManager: state,
       customPrecompiles,
-      customOpcodes: [jumpdestWithDeadline(Date.now() + this.evmTimeoutMs)],
+      customOpcodes: [jumpdestWithDeadline(Date.now() + timeoutMs)],
       blockchain: {
         getBlock: async (n: number) => {
           const hash = await ancestors(BigInt(n))
