@@ -6,6 +6,7 @@ import { UsageError, intFlag } from '../cli/flags.ts'
 import type { Logger } from '../cli/log.ts'
 import { CliqueEngine } from '../consensus/clique/engine.ts'
 import type { Sealer } from '../consensus/clique/sealer.ts'
+import { ChainTracer } from '../execution/trace.ts'
 import { cliqueRpcContext } from '../rpc/clique.ts'
 import type { RpcContext } from '../rpc/context.ts'
 import { createRegistry } from '../rpc/index.ts'
@@ -43,6 +44,7 @@ export async function startRpc(chain: Chain, flags: Flags, log: Logger, parts: R
     clientVersion: clientVersion(VERSION),
     peerCount: () => 0,
     execution: chain.callExecution(),
+    tracer: new ChainTracer(chain),
     chainEvents: chain,
     ...(chain.engine instanceof CliqueEngine ? cliqueRpcContext(chain, chain.engine, parts.sealer) : {}),
     ...(txpool !== undefined ? { txpool, pendingTxs: { onPending: (listener) => forwardPending(txpool, listener) } } : {}),

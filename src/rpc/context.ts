@@ -3,6 +3,7 @@ import type { TypedTransaction } from '@ethereumjs/tx'
 
 import type { ChainReader } from '../chain/types.ts'
 import type { CallExecution } from '../execution/call.ts'
+import type { ChainTracer } from '../execution/trace.ts'
 import type { CliqueEngine } from '../consensus/clique/engine.ts'
 import type { BlockAuthor } from './format.ts'
 
@@ -15,6 +16,8 @@ export interface RpcContext {
   peerCount(): number
   /** Calls on the state of a block (eth_call, eth_estimateGas, eth_createAccessList): the Chain's callExecution(). */
   readonly execution?: CallExecution
+  /** Re-execution with tracers, for the debug namespace (served only with it). */
+  readonly tracer?: ChainTracer
   /** Head changes, for subscriptions and polling filters (the Chain emits them); without it neither is served. */
   readonly chainEvents?: HeadEvents
   /** Transactions becoming pending in the pool, for newPendingTransactions and pending-transaction filters. */

@@ -171,7 +171,7 @@ async function executing<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
-function toBlockOverrides(o: BlockOverridesParam | undefined): BlockOverrides | undefined {
+export function toBlockOverrides(o: BlockOverridesParam | undefined): BlockOverrides | undefined {
   if (o === undefined) return undefined
   return {
     number: o.Number,

@@ -1,5 +1,6 @@
 import { clique } from './clique.ts'
 import type { RpcContext } from './context.ts'
+import { debug } from './debug.ts'
 import { eth } from './eth.ts'
 import { FilterSystem, ethFilters } from './filters.ts'
 import { net } from './net.ts'
@@ -22,6 +23,7 @@ export function createRegistry(ctx: RpcContext): Registry {
   // as geth, whose Clique engine alone brings the clique API
   if (ctx.clique !== undefined) registry.add(clique, { chain: ctx.chain, clique: ctx.clique })
   if (ctx.txpool !== undefined) registry.add(txpool, ctx)
+  if (ctx.tracer !== undefined) registry.add(debug, { chain: ctx.chain, tracer: ctx.tracer, execution: ctx.execution, txpool: ctx.txpool })
   // geth's FilterAPI: polling filters on every transport, subscriptions on those that carry notifications
   if (ctx.chainEvents !== undefined) {
     const events = new ChainEvents({ chain: ctx.chain, chainEvents: ctx.chainEvents, pendingTxs: ctx.pendingTxs, author: ctx.author })
