@@ -15,7 +15,7 @@ import { ChainDB } from '../db/chaindb.ts'
 import type { WriteBatch } from '../db/chaindb.ts'
 import { CliqueEngine } from '../consensus/clique/engine.ts'
 import { CallExecutor } from '../execution/call.ts'
-import type { CallExecution } from '../execution/call.ts'
+import type { CallExecution, CallExecutorOptions } from '../execution/call.ts'
 import { customCrypto } from '../execution/crypto.ts'
 import { Executor } from '../execution/executor.ts'
 import type { AncestorHashes, ExecutedBlock } from '../execution/executor.ts'
@@ -230,9 +230,12 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
     return this.executor.stateAt(header.stateRoot)
   }
 
-  /** Calls on the state of any stored block (eth_call, eth_estimateGas), each on a state of its own. */
-  callExecution(gasCap?: bigint): CallExecution {
-    return new CallExecutor({ common: this.common, db: this.db, ancestors: (header) => this.ancestorsOf(header), gasCap })
+  /**
+   * Calls on the state of any stored block (eth_call, eth_estimateGas), each on a state of its own; `limits` are geth's
+   * --rpc.gascap and --rpc.evmtimeout (50M gas, 5 s by default).
+   */
+  callExecution(limits: Pick<CallExecutorOptions, 'gasCap' | 'evmTimeoutMs'> = {}): CallExecution {
+    return new CallExecutor({ ...limits, common: this.common, db: this.db, ancestors: (header) => this.ancestorsOf(header) })
   }
 
   // ---------------------------------------------------------------- writing
