@@ -415,6 +415,15 @@ const VM_ERRORS: Record<string, string> = {
   revert: 'execution reverted',
 }
 
+/**
+ * geth's words for an EVM error; an invalid opcode is named as ErrInvalidOpCode names it (the top frame's: an inner
+ * frame's failure only fails its CALL).
+ */
+function vmErrorMessage(error: string, opCode: number | undefined): string {
+  if (error === 'invalid opcode' && opCode !== undefined) return `invalid opcode: ${opCode === 0xfe ? 'INVALID' : `opcode 0x${opCode.toString(16)} not defined`}`
+  return VM_ERRORS[error] ?? error
+}
+
 const dataTokens = (data: Uint8Array): { zeros: bigint; nonZeros: bigint } => {
   let zeros = 0n
   for (const b of data) if (b === 0) zeros++
@@ -593,7 +602,7 @@ async function transition(env: CallEnv, msg: Message): Promise<ExecutionResult> 
     usedGas,
     maxUsedGas,
     returnData: execResult.returnValue,
-    error: vmError === undefined ? undefined : (VM_ERRORS[vmError] ?? vmError),
+    error: vmError === undefined ? undefined : vmErrorMessage(vmError, execResult.runState?.opCode),
     reverted: vmError === 'revert',
   }
 }

@@ -116,6 +116,8 @@ describe('calls as geth runs them', () => {
       })
       await assert.rejects(calls.call(head, { to: CONTRACT }, withCode(REVERT_EMPTY)), (err: unknown) => err instanceof RevertError && err.data.length === 0)
       await assert.rejects(calls.call(head, { to: CONTRACT, gas: 100_000n }, withCode(LOOP)), new CallError('out of gas'))
+      await assert.rejects(calls.call(head, { to: CONTRACT }, withCode(INVALID)), new CallError('invalid opcode: INVALID'))
+      await assert.rejects(calls.call(head, { to: CONTRACT }, withCode('0c')), new CallError('invalid opcode: opcode 0xc not defined'))
     })
 
     it("refuses what geth's state transition refuses, naming the supplied gas", async () => {
@@ -196,7 +198,7 @@ describe('calls as geth runs them', () => {
     it('estimates a plain transfer at 21000 and a failing call with its error', async () => {
       assert.equal(await calls.estimateGas(head, { from: DEV, to: NOBODY, value: 1n }), 21_000n)
       await assert.rejects(calls.estimateGas(head, { to: CONTRACT }, withCode(REVERT_CUSTOM)), (err: unknown) => err instanceof RevertError && bytesToHex(err.data) === '0xdeadbeef')
-      await assert.rejects(calls.estimateGas(head, { to: CONTRACT }, withCode(INVALID)), new CallError('invalid opcode'))
+      await assert.rejects(calls.estimateGas(head, { to: CONTRACT }, withCode(INVALID)), new CallError('invalid opcode: INVALID'))
     })
 
     it('searches up to the block gas limit, the gas asked for or the gas cap, and says so when that is not enough', async () => {
@@ -222,7 +224,7 @@ describe('calls as geth runs them', () => {
       const least = BigInt(need) + 21_003n
       assert.ok(estimate >= least && Number(estimate) <= Number(least) * 1.015, `estimate ${estimate}, least ${least}`)
       await calls.call(head, { to: CONTRACT, gas: estimate }, withCode(needsGas(need)))
-      await assert.rejects(calls.call(head, { to: CONTRACT, gas: least - 1n }, withCode(needsGas(need))), new CallError('invalid opcode'))
+      await assert.rejects(calls.call(head, { to: CONTRACT, gas: least - 1n }, withCode(needsGas(need))), new CallError('invalid opcode: INVALID'))
     })
 
     it('leaves room for the 63/64 a CALL holds back', async () => {
@@ -231,7 +233,7 @@ describe('calls as geth runs them', () => {
       const estimate = await calls.estimateGas(head, { to: CONTRACT }, overrides)
       assert.ok(estimate > 21_000n + (BigInt(need) * 64n) / 63n, `estimate ${estimate}`)
       await calls.call(head, { to: CONTRACT, gas: estimate }, overrides)
-      await assert.rejects(calls.call(head, { to: CONTRACT, gas: (estimate * 97n) / 100n }, overrides), new CallError('invalid opcode'))
+      await assert.rejects(calls.call(head, { to: CONTRACT, gas: (estimate * 97n) / 100n }, overrides), new CallError('invalid opcode: INVALID'))
     })
   })
 
