@@ -12,7 +12,7 @@ import type { BlockHeader } from '@ethereumjs/block'
 import { ConsensusAlgorithm } from '@ethereumjs/common'
 import type { Common } from '@ethereumjs/common'
 import { createEVM, getActivePrecompiles } from '@ethereumjs/evm'
-import type { CustomPrecompile, EVM, EVMOpts, PrecompileFunc } from '@ethereumjs/evm'
+import type { CustomPrecompile, EVM, EVMOpts, Log, PrecompileFunc } from '@ethereumjs/evm'
 import type { MerkleStateManager } from '@ethereumjs/statemanager'
 import {
   Account,
@@ -152,14 +152,31 @@ export class RevertError extends Error {
 }
 
 /** The request ran past its time (geth's --rpc.evmtimeout). */
-class ExecutionAborted extends Error {}
+export class ExecutionAborted extends Error {}
+
+/** Which of geth's core errors a refused message is, as geth's txValidationError tells them apart. */
+export const TransitionErrorKind = {
+  NonceTooHigh: 'nonceTooHigh',
+  NonceTooLow: 'nonceTooLow',
+  /** max fee per gas under the base fee */
+  BaseFeeTooLow: 'baseFeeTooLow',
+  IntrinsicGas: 'intrinsicGas',
+  /** for gas * price + value, or for the value alone */
+  InsufficientFunds: 'insufficientFunds',
+  MaxInitCodeSizeExceeded: 'maxInitCodeSizeExceeded',
+  /** max priority fee above max fee */
+  InvalidParams: 'invalidParams',
+  /** the rest: blob and EIP-7702 shapes, the calldata floor, the nonce at its maximum */
+  Internal: 'internal',
+} as const
+export type TransitionErrorKind = (typeof TransitionErrorKind)[keyof typeof TransitionErrorKind]
 
 /** A message the state transition refuses before running it (geth's consensus errors: core.ErrIntrinsicGas ...). */
-class TransitionError extends Error {
-  readonly intrinsicGasTooLow: boolean
-  constructor(message: string, intrinsicGasTooLow = false) {
+export class TransitionError extends Error {
+  readonly kind: TransitionErrorKind
+  constructor(kind: TransitionErrorKind, message: string) {
     super(message)
-    this.intrinsicGasTooLow = intrinsicGasTooLow
+    this.kind = kind
   }
 }
 
@@ -250,9 +267,12 @@ const checksummed = (a: Address | Uint8Array) => toChecksumAddress(bytesToHex(a 
 // ---------------------------------------------------------------- messages and block contexts
 
 /** geth's core.Message for a simulated call. */
-interface Message {
+export interface Message {
   from: Address
   to: Address | undefined
+  nonce: bigint
+  /** false for calls (SkipNonceChecks); eth_simulateV1 checks nonces in validation mode */
+  checkNonce: boolean
   value: bigint
   gasLimit: bigint
   gasPrice: bigint
@@ -266,7 +286,7 @@ interface Message {
 }
 
 /** geth's vm.BlockContext, with the author as coinbase (Clique: the signer). */
-interface BlockContext {
+export interface BlockContext {
   number: bigint
   time: bigint
   coinbase: Address
@@ -278,7 +298,7 @@ interface BlockContext {
 }
 
 /** The forks a transition asks about (geth's params.Rules). */
-interface Rules {
+export interface Rules {
   homestead: boolean
   istanbul: boolean
   berlin: boolean
@@ -289,7 +309,7 @@ interface Rules {
   osaka: boolean
 }
 
-function rulesOf(common: Common): Rules {
+export function rulesOf(common: Common): Rules {
   const is = (fork: string) => common.gteHardfork(fork)
   return {
     homestead: is('homestead'),
@@ -344,7 +364,7 @@ function applyBlockOverrides(ctx: BlockContext, o: BlockOverrides | undefined): 
 }
 
 /** TransactionArgs.CallDefaults then ToMessage(baseFee, skipNonceCheck=true). */
-function toMessage(args: CallArgs, gasCap: bigint, baseFee: bigint | undefined, chainId: bigint): Message {
+export function toMessage(args: CallArgs, gasCap: bigint, baseFee: bigint | undefined, chainId: bigint): Message {
   if (args.gasPrice !== undefined && (args.maxFeePerGas !== undefined || args.maxPriorityFeePerGas !== undefined)) {
     throw new CallError('both gasPrice and (maxFeePerGas or maxPriorityFeePerGas) specified')
   }
@@ -374,6 +394,8 @@ function toMessage(args: CallArgs, gasCap: bigint, baseFee: bigint | undefined, 
   return {
     from: new Address(args.from ?? new Uint8Array(20)),
     to: args.to === undefined ? undefined : new Address(args.to),
+    nonce: args.nonce ?? 0n,
+    checkNonce: false,
     value: args.value ?? 0n,
     gasLimit,
     gasPrice,
@@ -389,7 +411,7 @@ function toMessage(args: CallArgs, gasCap: bigint, baseFee: bigint | undefined, 
 
 // ---------------------------------------------------------------- the state transition
 
-interface ExecutionResult {
+export interface ExecutionResult {
   /** gas used after refunds and the EIP-7623 floor */
   usedGas: bigint
   /** gas used before refunds (geth's MaxUsedGas) */
@@ -398,6 +420,8 @@ interface ExecutionResult {
   /** geth's vm error message; undefined when the call succeeded */
   error: string | undefined
   reverted: boolean
+  /** the logs a receipt keeps: none when the call failed */
+  logs: Log[]
 }
 
 /** ethereumjs EVM error names → geth's vm errors. */
@@ -450,7 +474,7 @@ function floorDataGas(msg: Message): bigint {
 }
 
 /** Everything one request's executions share: its own EVM and state manager, at the block (and overrides) asked for. */
-interface CallEnv {
+export interface CallEnv {
   evm: EVM
   state: MerkleStateManager
   common: Common
@@ -458,7 +482,12 @@ interface CallEnv {
   ctx: BlockContext
   /** the precompile addresses warm in every transaction (geth: vm.ActivePrecompiles(rules), overrides aside) */
   precompiles: string[]
+  /** geth's vm.Config.NoBaseFee: messages without fees skip the fee checks and pay nothing (calls; simulations without validation) */
+  noBaseFee: boolean
 }
+
+/** The block as the EVM reads it. */
+export type EVMBlock = ReturnType<typeof evmBlock>
 
 /** The EVM's block: the overridden context, with the base fees a zero-priced message sees. */
 function evmBlock(ctx: BlockContext, msg: Message) {
@@ -496,65 +525,78 @@ async function applyMessage(env: CallEnv, msg: Message, tracer?: StepTracer): Pr
   }
 }
 
-async function transition(env: CallEnv, msg: Message): Promise<ExecutionResult> {
+/**
+ * core.ApplyMessage on the env's state, without a checkpoint of its own: geth's preCheck (never the EOA check, the
+ * nonce only when the message asks), gas bought and refunded, the fee paid to the coinbase, self-destructed and touched
+ * empty accounts removed. `block` is what the EVM reads: calls see zero base fees when they pay none, as geth's
+ * doCall arranges. Throws TransitionError for messages geth refuses.
+ */
+export async function transition(env: CallEnv, msg: Message, block: EVMBlock = evmBlock(env.ctx, msg)): Promise<ExecutionResult> {
   const { evm, state, rules } = env
-  const block = evmBlock(env.ctx, msg)
   const baseFee = block.header.baseFeePerGas
   const blobBaseFee = block.header.getBlobGasPrice()
   const from = checksummed(msg.from)
+  const refuse = (kind: TransitionErrorKind, message: string) => new TransitionError(kind, message)
+  const { Internal, InsufficientFunds } = TransitionErrorKind
 
-  // preCheck: nonce and EOA checks are skipped for calls, and zero fees skip the fee checks (NoBaseFee)
-  if (rules.london && (msg.gasFeeCap > 0n || msg.gasTipCap > 0n)) {
+  const sender = (await state.getAccount(msg.from)) ?? new Account()
+  if (msg.checkNonce) {
+    if (sender.nonce < msg.nonce) throw refuse(TransitionErrorKind.NonceTooHigh, `nonce too high: address ${from}, tx: ${msg.nonce} state: ${sender.nonce}`)
+    if (sender.nonce > msg.nonce) throw refuse(TransitionErrorKind.NonceTooLow, `nonce too low: address ${from}, tx: ${msg.nonce} state: ${sender.nonce}`)
+    if (sender.nonce === MAX_UINT64) throw refuse(Internal, `nonce has max value: address ${from}, nonce: ${sender.nonce}`)
+  }
+  // NoBaseFee: zero fees skip the fee checks
+  const feeless = env.noBaseFee && msg.gasFeeCap === 0n && msg.gasTipCap === 0n
+  if (rules.london && !feeless) {
     if (msg.gasFeeCap < msg.gasTipCap) {
-      throw new TransitionError(`max priority fee per gas higher than max fee per gas: address ${from}, maxPriorityFeePerGas: ${msg.gasTipCap}, maxFeePerGas: ${msg.gasFeeCap}`)
+      throw refuse(TransitionErrorKind.InvalidParams, `max priority fee per gas higher than max fee per gas: address ${from}, maxPriorityFeePerGas: ${msg.gasTipCap}, maxFeePerGas: ${msg.gasFeeCap}`)
     }
     if (msg.gasFeeCap < (baseFee ?? 0n)) {
-      throw new TransitionError(`max fee per gas less than block base fee: address ${from}, maxFeePerGas: ${msg.gasFeeCap}, baseFee: ${baseFee}`)
+      throw refuse(TransitionErrorKind.BaseFeeTooLow, `max fee per gas less than block base fee: address ${from}, maxFeePerGas: ${msg.gasFeeCap}, baseFee: ${baseFee}`)
     }
   }
   if (msg.blobHashes !== undefined) {
-    if (msg.to === undefined) throw new TransitionError('blob transaction of type create')
-    if (msg.blobHashes.length === 0) throw new TransitionError('blob transaction missing blob hashes')
-    if (rules.osaka && msg.blobHashes.length > BLOB_TX_MAX_BLOBS) throw new TransitionError('blob transaction has too many blobs')
+    if (msg.to === undefined) throw refuse(Internal, 'blob transaction of type create')
+    if (msg.blobHashes.length === 0) throw refuse(Internal, 'blob transaction missing blob hashes')
+    if (rules.osaka && msg.blobHashes.length > BLOB_TX_MAX_BLOBS) throw refuse(Internal, 'blob transaction has too many blobs')
     msg.blobHashes.forEach((h, i) => {
-      if (h.length !== 32 || h[0] !== 0x01) throw new TransitionError(`blob ${i} has invalid hash version`)
+      if (h.length !== 32 || h[0] !== 0x01) throw refuse(Internal, `blob ${i} has invalid hash version`)
     })
   }
   const blobGas = rules.cancun ? BigInt(msg.blobHashes?.length ?? 0) * BLOB_GAS_PER_BLOB : 0n
-  if (blobGas > 0n && msg.blobGasFeeCap! > 0n && msg.blobGasFeeCap! < (blobBaseFee ?? 0n)) {
-    throw new TransitionError(`max fee per blob gas less than block blob gas fee: address ${from} blobGasFeeCap: ${msg.blobGasFeeCap}, blobBaseFee: ${blobBaseFee}`)
+  if (blobGas > 0n && !(env.noBaseFee && msg.blobGasFeeCap === 0n) && msg.blobGasFeeCap! < (blobBaseFee ?? 0n)) {
+    throw refuse(Internal, `max fee per blob gas less than block blob gas fee: address ${from} blobGasFeeCap: ${msg.blobGasFeeCap}, blobBaseFee: ${blobBaseFee}`)
   }
   if (msg.authorizations !== undefined) {
-    if (msg.to === undefined) throw new TransitionError(`EIP-7702 transaction cannot be used to create contract (sender ${from})`)
-    if (msg.authorizations.length === 0) throw new TransitionError(`EIP-7702 transaction with empty auth list (sender ${from})`)
+    if (msg.to === undefined) throw refuse(Internal, `EIP-7702 transaction cannot be used to create contract (sender ${from})`)
+    if (msg.authorizations.length === 0) throw refuse(Internal, `EIP-7702 transaction with empty auth list (sender ${from})`)
   }
   if (msg.to === undefined && rules.shanghai && msg.data.length > MAX_INIT_CODE_SIZE) {
-    throw new TransitionError(`max initcode size exceeded: code size ${msg.data.length} limit ${MAX_INIT_CODE_SIZE}`)
+    throw refuse(TransitionErrorKind.MaxInitCodeSizeExceeded, `max initcode size exceeded: code size ${msg.data.length} limit ${MAX_INIT_CODE_SIZE}`)
   }
 
   // buyGas: the sender must afford gas * feeCap + value (+ blob gas), and pays gas * price up front
-  const sender = (await state.getAccount(msg.from)) ?? new Account()
   const blobCap = blobGas * (msg.blobGasFeeCap ?? 0n)
   const required = msg.gasLimit * msg.gasFeeCap + msg.value + blobCap
   if (msg.gasLimit * msg.gasPrice > MAX_UINT256 || required > MAX_UINT256) {
-    throw new TransitionError(`insufficient funds for gas * price + value: address ${from} required balance exceeds 256 bits`)
+    throw refuse(InsufficientFunds, `insufficient funds for gas * price + value: address ${from} required balance exceeds 256 bits`)
   }
   if (sender.balance < required) {
-    throw new TransitionError(`insufficient funds for gas * price + value: address ${from} have ${sender.balance} want ${required}`)
+    throw refuse(InsufficientFunds, `insufficient funds for gas * price + value: address ${from} have ${sender.balance} want ${required}`)
   }
   sender.balance -= msg.gasLimit * msg.gasPrice + blobGas * (blobBaseFee ?? 0n)
 
   const intrinsic = intrinsicGas(msg, rules)
-  if (msg.gasLimit < intrinsic) throw new TransitionError(`intrinsic gas too low: have ${msg.gasLimit}, want ${intrinsic}`, true)
+  if (msg.gasLimit < intrinsic) throw refuse(TransitionErrorKind.IntrinsicGas, `intrinsic gas too low: have ${msg.gasLimit}, want ${intrinsic}`)
   const floor = rules.prague ? floorDataGas(msg) : 0n
-  if (msg.gasLimit < floor) throw new TransitionError(`insufficient gas for floor data gas cost: have ${msg.gasLimit}, want ${floor}`)
-  if (msg.value > 0n && sender.balance < msg.value) throw new TransitionError(`insufficient funds for transfer: address ${from}`)
+  if (msg.gasLimit < floor) throw refuse(Internal, `insufficient gas for floor data gas cost: have ${msg.gasLimit}, want ${floor}`)
+  if (msg.value > 0n && sender.balance < msg.value) throw refuse(InsufficientFunds, `insufficient funds for transfer: address ${from}`)
 
   // Prepare: the warm set of EIP-2929/3651 and the access list
   if (rules.berlin) {
     const warm = (a: Uint8Array) => evm.journal.addAlwaysWarmAddress(bytesToUnprefixedHex(a), true)
     warm(msg.from.bytes)
-    if (rules.shanghai) warm(env.ctx.coinbase.bytes)
+    if (rules.shanghai) warm(block.header.coinbase.bytes)
     if (msg.to !== undefined) warm(msg.to.bytes)
     for (const p of env.precompiles) evm.journal.addAlwaysWarmAddress(p)
     for (const { address, storageKeys } of msg.accessList ?? []) {
@@ -563,8 +605,8 @@ async function transition(env: CallEnv, msg: Message): Promise<ExecutionResult> 
     }
   }
 
-  // the nonce goes up before the top frame (a creation's address is derived from the nonce before it)
-  sender.nonce += 1n
+  // the nonce goes up before the top frame (a creation's address is derived from the nonce before it); a uint64 wraps
+  sender.nonce = (sender.nonce + 1n) & MAX_UINT64
   await evm.journal.putAccount(msg.from, sender)
   let authRefund = 0n
   if (msg.to !== undefined && rules.prague) {
@@ -597,6 +639,22 @@ async function transition(env: CallEnv, msg: Message): Promise<ExecutionResult> 
     usedGas = floor
     if (maxUsedGas < floor) maxUsedGas = floor
   }
+  const payer = (await state.getAccount(msg.from)) ?? new Account()
+  payer.balance += (msg.gasLimit - usedGas) * msg.gasPrice
+  await evm.journal.putAccount(msg.from, payer)
+  // with NoBaseFee and no fees nothing is paid, and the coinbase is not even touched
+  if (!feeless) {
+    const coinbase = (await state.getAccount(block.header.coinbase)) ?? new Account()
+    coinbase.balance += usedGas * (rules.london ? msg.gasPrice - (baseFee ?? 0n) : msg.gasPrice)
+    await evm.journal.putAccount(block.header.coinbase, coinbase)
+  }
+  for (const address of execResult.selfdestruct?.keys() ?? []) {
+    // EIP-6780: only a contract created in the same transaction goes
+    if (env.common.isActivatedEIP(6780) && !(execResult.createdAddresses?.has(address) ?? false)) continue
+    await evm.journal.deleteAccount(new Address(hexBytes(address)))
+  }
+  // touched accounts left empty go (EIP-158)
+  await evm.journal.cleanup()
   const vmError = execResult.exceptionError?.error
   return {
     usedGas,
@@ -604,6 +662,7 @@ async function transition(env: CallEnv, msg: Message): Promise<ExecutionResult> 
     returnData: execResult.returnValue,
     error: vmError === undefined ? undefined : vmErrorMessage(vmError, execResult.runState?.opCode),
     reverted: vmError === 'revert',
+    logs: execResult.logs ?? [],
   }
 }
 
@@ -736,7 +795,7 @@ type CustomOpcode = NonNullable<EVMOpts['customOpcodes']>[number]
  * JUMPDEST as usual (1 gas, no effect), plus the clock: every loop passes a JUMPDEST, so this is where a request
  * past its deadline is aborted, as geth cancels its EVM, and where a long run lets the event loop serve others.
  */
-function jumpdestWithDeadline(deadline: number): CustomOpcode {
+export function jumpdestWithDeadline(deadline: number): CustomOpcode {
   let lastYield = Date.now()
   return {
     opcode: 0x5b,
@@ -754,7 +813,7 @@ function jumpdestWithDeadline(deadline: number): CustomOpcode {
 }
 
 /** Go's time.Duration, as geth prints the timeout */
-const goDuration = (ms: number) => (ms < 1000 ? `${ms}ms` : `${ms / 1000}s`)
+export const goDuration = (ms: number) => (ms < 1000 ? `${ms}ms` : `${ms / 1000}s`)
 
 export interface CallExecutorOptions {
   common: Common
@@ -863,7 +922,7 @@ export class CallExecutor implements CallExecution {
         return { failed: result.error !== undefined, result }
       } catch (err) {
         if (err instanceof TransitionError) {
-          if (err.intrinsicGasTooLow) return { failed: true }
+          if (err.kind === TransitionErrorKind.IntrinsicGas) return { failed: true }
           throw new CallError(`failed with ${gasLimit} gas: ${err.message}`)
         }
         throw err
@@ -994,12 +1053,15 @@ export class CallExecutor implements CallExecution {
       // COINBASE reads the context's coinbase, which already is the Clique signer (or the override)
       cliqueSigner: (h) => h.coinbase,
     })
-    return { evm, state, common, rules: rulesOf(common), ctx, precompiles: [...active.keys()] }
+    return { evm, state, common, rules: rulesOf(common), ctx, precompiles: [...active.keys()], noBaseFee: true }
   }
 }
 
-/** StateOverride.Apply, in address order so errors are stable; returns the precompile changes for the EVM. */
-async function applyStateOverrides(state: MerkleStateManager, overrides: StateOverrides | undefined, active: Map<string, PrecompileFunc>): Promise<CustomPrecompile[]> {
+/**
+ * StateOverride.Apply, in address order so errors are stable; returns the precompile changes for the EVM. Accounts
+ * are written as geth writes them: only what an override sets, and an account it creates stays even when empty.
+ */
+export async function applyStateOverrides(state: MerkleStateManager, overrides: StateOverrides | undefined, active: Map<string, PrecompileFunc>): Promise<CustomPrecompile[]> {
   const changes: CustomPrecompile[] = []
   if (overrides === undefined) return changes
   const moved = new Set<string>()
@@ -1016,14 +1078,19 @@ async function applyStateOverrides(state: MerkleStateManager, overrides: StateOv
       moved.add(target)
     }
     if (precompile !== undefined) changes.push({ address: address.toString() })
-    const account = (await state.getAccount(address)) ?? new Account()
-    if (o.nonce !== undefined) account.nonce = o.nonce
-    if (o.balance !== undefined) account.balance = o.balance
-    await state.putAccount(address, account)
+    if (o.nonce !== undefined || o.balance !== undefined) {
+      const account = (await state.getAccount(address)) ?? new Account()
+      if (o.nonce !== undefined) account.nonce = o.nonce
+      if (o.balance !== undefined) account.balance = o.balance
+      await state.putAccount(address, account)
+    }
     if (o.code !== undefined) await state.putCode(address, o.code)
     if (o.state !== undefined && o.stateDiff !== undefined) throw new CallError(`account ${checksummed(address)} has both 'state' and 'stateDiff'`)
+    const slots = o.state ?? o.stateDiff
+    if (slots === undefined) continue
+    if ((await state.getAccount(address)) === undefined) await state.putAccount(address, new Account())
     if (o.state !== undefined) await state.clearStorage(address)
-    for (const [slot, value] of o.state ?? o.stateDiff ?? []) await state.putStorage(address, hexBytes(slot), value)
+    for (const [slot, value] of slots) await state.putStorage(address, hexBytes(slot), value)
   }
   return changes
 }
