@@ -122,7 +122,7 @@ async function invoke(method: string, params: unknown, methods: Methods, onInter
     return { error: err }
   }
   try {
-    return { result: JSON.stringify(value ?? null) }
+    return { result: goJson(value ?? null) }
   } catch (err) {
     // geth: a result that does not marshal is an internal error carrying the marshaller's message
     return { error: new RpcError(RpcErrorKind.Internal, (err as Error).message) }
@@ -158,6 +158,11 @@ function decodeMessage(value: unknown, rawIds: WeakMap<object, string>): Message
 }
 
 function errorAnswer(id: string, err: unknown): Answer {
-  const error = JSON.stringify(toJsonError(err))
+  const error = goJson(toJsonError(err))
   return { text: `{"jsonrpc":"2.0","id":${id},"error":${error}}`, payloadBytes: Buffer.byteLength(error) }
+}
+
+/** JSON as Go's encoding/json writes it: <, > and & escaped for HTML, U+2028 and U+2029 for JavaScript. */
+function goJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
 }
