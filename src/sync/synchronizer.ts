@@ -70,7 +70,8 @@ export class Synchronizer {
     this.running = true
     this.network.on('peer', this.onPeer)
     this.network.on('unknownParent', this.onUnknownParent)
-    this.startupTimer = setTimeout(() => this.markReady(), this.startupWaitMs)
+    if (this.startupWaitMs === 0) this.markReady()
+    else this.startupTimer = setTimeout(() => this.markReady(), this.startupWaitMs)
     const loop = () => {
       this.check().finally(() => {
         if (this.running) this.timer = setTimeout(loop, this.intervalMs)
