@@ -32,6 +32,8 @@ export const FLAGS = {
   'network.psk': { type: 'string', help: 'Private network: libp2p pre-shared key file (`cairn key psk` makes one); peers without it cannot connect' },
   'network.allow': { type: 'string', help: 'Comma separated peer ids: the only peers allowed to connect, either way', default: '' },
   'rpc.txfeecap': { type: 'string', help: 'Sets a cap on transaction fee (in ether) that can be sent via the RPC APIs (0 = no cap)', default: '1' },
+  'rpc.gascap': { type: 'string', help: 'Sets a cap on gas that can be used in eth_call/estimateGas (0=infinite)', default: '50000000' },
+  'rpc.evmtimeout': { type: 'string', help: 'Sets a timeout used for eth_call (0=infinite)', default: '5s' },
   'rpc.allow-unprotected-txs': { type: 'boolean', help: 'Allow for unprotected (non EIP155 signed) transactions to be submitted via RPC' },
   'txpool.nolocals': { type: 'boolean', help: 'Disables price exemptions for locally submitted transactions' },
   'txpool.journal': { type: 'string', help: 'Disk journal for local transactions to survive node restarts', default: 'transactions.rlp' },

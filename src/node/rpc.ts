@@ -39,11 +39,14 @@ interface RpcService {
  */
 export async function startRpc(chain: Chain, flags: Flags, log: Logger, parts: RpcParts = {}): Promise<RpcService[]> {
   const { txpool } = parts
+  const limits = { gasCap: BigInt(intFlag(flags['rpc.gascap'], 'rpc.gascap')), evmTimeoutMs: durationMs(flags['rpc.evmtimeout'] ?? '5s', 'rpc.evmtimeout') }
   const ctx: RpcContext = {
     chain,
     clientVersion: clientVersion(VERSION),
     peerCount: () => 0,
-    execution: chain.callExecution(),
+    execution: chain.callExecution(limits),
+    simulation: chain.simulation(limits),
+    proofs: chain.stateProofs(),
     tracer: new ChainTracer(chain),
     chainEvents: chain,
     ...(chain.engine instanceof CliqueEngine ? cliqueRpcContext(chain, chain.engine, parts.sealer) : {}),
@@ -102,4 +105,11 @@ function forwardPending(txpool: TxPool, listener: (txs: readonly TypedTransactio
   const forward = (txs: PooledTransaction[]) => listener(txs.map((p) => p.tx))
   txpool.on('pending', forward)
   return () => txpool.off('pending', forward)
+}
+
+/** A Go-style duration as geth's flags take it (`5s`, `300ms`, `1m`); a bare number is seconds. */
+function durationMs(v: string, name: string): number {
+  const m = /^(\d+)(ms|s|m)?$/.exec(v)
+  if (m === null) throw new UsageError(`--${name}: expected a duration such as 5s or 300ms, got ${JSON.stringify(v)}`)
+  return Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000)
 }
