@@ -42,9 +42,10 @@ describe('p2p network (libp2p on 127.0.0.1)', () => {
   })
 
   it('gossiped blocks are imported, and forwarded once accepted', { timeout: 30_000 }, async (t) => {
-    const one = await startNode(t, 'one', await openChain(t, GENESIS))
-    const two = await startNode(t, 'two', await openChain(t, GENESIS), { host: { staticNodes: [one.addr] } })
-    const three = await startNode(t, 'three', await openChain(t, GENESIS), { host: { staticNodes: [two.addr] } })
+    // no peer exchange: one and three must stay strangers, so the blocks can only travel through two
+    const one = await startNode(t, 'one', await openChain(t, GENESIS), { host: { discovery: false } })
+    const two = await startNode(t, 'two', await openChain(t, GENESIS), { host: { staticNodes: [one.addr], discovery: false } })
+    const three = await startNode(t, 'three', await openChain(t, GENESIS), { host: { staticNodes: [two.addr], discovery: false } })
     await linked(one, two)
     await linked(two, three)
     for (const block of await extend(one.chain, 3)) await one.network.publishBlock(block)
