@@ -88,7 +88,7 @@ export async function runNode(flags: Flags, datadir: string, log: Logger): Promi
       if (p2p !== undefined) sealer.on('sealed', (block) => void p2p.network.publishBlock(block))
     }
 
-    services.push(...(await startRpc(chain, flags, log, { txpool, ...(sealer !== undefined ? { sealer } : {}) })))
+    services.push(...(await startRpc(chain, flags, log, { txpool, ...(sealer !== undefined ? { sealer } : {}), ...(p2p !== undefined ? { p2p } : {}) })))
 
     if (sealer !== undefined) {
       const s = sealer

@@ -25,6 +25,8 @@ export interface RpcParts {
   /** where clique_propose votes go when the node seals */
   sealer?: Sealer
   txpool?: TxPool
+  /** peers and sync progress (absent with --dev or --maxpeers 0) */
+  p2p?: { network: { chainPeers(): unknown[] }; sync: { progress(): { startingBlock: bigint; currentBlock: bigint; highestBlock: bigint } | undefined } }
 }
 
 interface RpcService {
@@ -43,7 +45,8 @@ export async function startRpc(chain: Chain, flags: Flags, log: Logger, parts: R
   const ctx: RpcContext = {
     chain,
     clientVersion: clientVersion(VERSION),
-    peerCount: () => 0,
+    peerCount: () => parts.p2p?.network.chainPeers().length ?? 0,
+    syncProgress: () => parts.p2p?.sync.progress(),
     execution: chain.callExecution(limits),
     simulation: chain.simulation(limits),
     proofs: chain.stateProofs(),

@@ -3,6 +3,8 @@ import type { TypedTransaction } from '@ethereumjs/tx'
 
 import type { ChainReader } from '../chain/types.ts'
 import type { CallExecution } from '../execution/call.ts'
+import type { StateProofs } from '../execution/proof.ts'
+import type { Simulation } from '../execution/simulate.ts'
 import type { ChainTracer } from '../execution/trace.ts'
 import type { CliqueEngine } from '../consensus/clique/engine.ts'
 import type { BlockAuthor } from './format.ts'
@@ -14,8 +16,14 @@ export interface RpcContext {
   readonly clientVersion: string
   /** connected peers, for net_peerCount */
   peerCount(): number
+  /** eth_syncing: the range being downloaded, undefined when in sync (or with no network) */
+  syncProgress?(): { startingBlock: bigint; currentBlock: bigint; highestBlock: bigint } | undefined
   /** Calls on the state of a block (eth_call, eth_estimateGas, eth_createAccessList): the Chain's callExecution(). */
   readonly execution?: CallExecution
+  /** Blocks simulated on the state of a block (eth_simulateV1): the Chain's simulation(). */
+  readonly simulation?: Simulation
+  /** EIP-1186 proofs (eth_getProof): the Chain's stateProofs(). */
+  readonly proofs?: StateProofs
   /** Re-execution with tracers, for the debug namespace (served only with it). */
   readonly tracer?: ChainTracer
   /** Head changes, for subscriptions and polling filters (the Chain emits them); without it neither is served. */

@@ -5,17 +5,20 @@
 import type { Block, BlockHeader } from '@ethereumjs/block'
 import { createBlob4844TxFromSerializedNetworkWrapper, createTxFromRLP } from '@ethereumjs/tx'
 import type { TypedTransaction } from '@ethereumjs/tx'
-import { Address, bytesToHex, equalsBytes, setLengthLeft } from '@ethereumjs/util'
+import { Address, bytesToBigInt, bytesToHex, equalsBytes, setLengthLeft } from '@ethereumjs/util'
 
 import type { ChainReader, StateView } from '../chain/types.ts'
+import { forkConfigs } from '../config/forkConfig.ts'
+import type { ForkConfig } from '../config/forkConfig.ts'
 import type { RpcContext } from './context.ts'
 import { CallError, RevertError } from '../execution/call.ts'
 import type { BlockOverrides, CallExecution } from '../execution/call.ts'
-import { executionReverted, hashNotCanonical, headerForHashNotFound, headerNotFound, invalidParams, methodNotFound, serverError } from './errors.ts'
-import { blobBaseFee, feeHistory, gasPriceOracle } from './fees.ts'
+import { RpcError, RpcErrorKind, executionReverted, hashNotCanonical, headerForHashNotFound, headerNotFound, invalidParams, methodNotFound, serverError } from './errors.ts'
+import { baseFee, blobBaseFee, feeHistory, gasPriceOracle } from './fees.ts'
 import { logCriteria, queryLogs } from './filters.ts'
 import type { LogCriteria } from './filters.ts'
 import { formatBlock, formatBlockReceipts, formatReceiptAt, formatTransaction, inclusionIn, toData, toQuantity } from './format.ts'
+import type { JsonObject } from './format.ts'
 import {
   address,
   blockNumber,
@@ -24,16 +27,19 @@ import {
   boolean,
   bytes,
   float64List,
+  goList,
   hash,
   hexOrDecimal64,
   optional,
   stateOverride,
+  storageRequests,
   string,
   transactionArgs,
   uintQuantity,
 } from './params.ts'
-import type { BlockNumberParam, BlockOverridesParam, BlockRef } from './params.ts'
+import type { BlockNumberParam, BlockOverridesParam, BlockRef, Param } from './params.ts'
 import { methodsOver, namespace } from './registry.ts'
+import { formatSimulatedBlock, simulateOptions, simulateRequest, simulating } from './simulate.ts'
 
 const method = methodsOver<RpcContext>()
 
@@ -222,10 +228,51 @@ function resolveLogRange(chain: ChainReader, criteria: LogCriteria): LogCriteria
   return { ...criteria, fromBlock: first, toBlock: last }
 }
 
+/** geth's maxGetProofKeys and maxGetStorageSlots */
+const MAX_PROOF_KEYS = 1024
+const MAX_STORAGE_SLOTS = 1024
+
+/** eth_getProof's storage keys: a Go []string, null being none */
+const storageKeyList: Param<string[]> = {
+  optional: false,
+  parse: (value) => (value === null ? [] : goList('[]string', string).parse(value)),
+}
+
+/**
+ * eth_getProof's key as it is answered: a 32-byte key as given, any shorter one as a quantity (geth keeps the
+ * spec's QUANTITY for those, for older clients).
+ */
+function proofKey(key: string, slot: Uint8Array): string {
+  const digits = key.replace(/^0[xX]/, '')
+  return Math.ceil(digits.length / 2) === 32 ? toData(slot) : toQuantity(bytesToBigInt(slot))
+}
+
+/** One of eth_config's configurations (EIP-7910), members sorted as geth's maps are. */
+function formatForkConfig(config: ForkConfig | undefined): JsonObject | null {
+  if (config === undefined) return null
+  const sortedObject = (entries: [string, string][]) => Object.fromEntries([...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+  const blobs = config.blobSchedule
+  return {
+    activationTime: Number(config.activationTime),
+    blobSchedule: blobs === undefined ? null : { target: blobs.target, max: blobs.max, baseFeeUpdateFraction: blobs.baseFeeUpdateFraction },
+    chainId: toQuantity(config.chainId),
+    forkId: toData(config.forkId),
+    precompiles: sortedObject(config.precompiles),
+    systemContracts: sortedObject(config.systemContracts),
+  }
+}
+
 export const eth = namespace<RpcContext>('eth', [
   method({ name: 'eth_chainId', params: [], handler: (ctx) => toQuantity(ctx.chain.chainId) }),
   method({ name: 'eth_blockNumber', params: [], handler: (ctx) => toQuantity(ctx.chain.heads().latest.number) }),
-  method({ name: 'eth_syncing', params: [], handler: () => false }),
+  method({
+    name: 'eth_syncing',
+    params: [],
+    handler: (ctx) => {
+      const p = ctx.syncProgress?.()
+      return p === undefined ? false : { startingBlock: toQuantity(p.startingBlock), currentBlock: toQuantity(p.currentBlock), highestBlock: toQuantity(p.highestBlock) }
+    },
+  }),
   method({ name: 'eth_accounts', params: [], handler: () => [] }),
 
   method({
@@ -422,4 +469,74 @@ export const eth = namespace<RpcContext>('eth', [
       return queryLogs(ctx.chain, criteria.blockHash !== undefined ? criteria : resolveLogRange(ctx.chain, criteria))
     },
   }),
+  method({
+    name: 'eth_simulateV1',
+    params: [simulateOptions, optional(blockRef)],
+    handler: async (ctx, opts, ref) => {
+      if (ctx.simulation === undefined) throw methodNotFound('eth_simulateV1')
+      const simulation = ctx.simulation
+      const request = simulateRequest(opts)
+      const base = await headerAt(ctx.chain, ref)
+      const blocks = await simulating(() => simulation.simulate(base, request))
+      return blocks.map((block) => formatSimulatedBlock(block, opts.returnFullTransactions ?? false))
+    },
+  }),
+  method({
+    // geth decodes every key before it looks for the block
+    name: 'eth_getProof',
+    params: [address, storageKeyList, optional(blockRef)],
+    handler: async (ctx, addr, keys, ref) => {
+      if (ctx.proofs === undefined) throw methodNotFound('eth_getProof')
+      if (keys.length > MAX_PROOF_KEYS) throw invalidParams(`too many storage keys requested (max ${MAX_PROOF_KEYS}, got ${keys.length})`)
+      const slots = keys.map(decodeStorageKey)
+      const proof = await ctx.proofs.prove(await headerAt(ctx.chain, ref), addr, slots)
+      return {
+        address: toData(addr),
+        accountProof: proof.accountProof.map(toData),
+        balance: toQuantity(proof.balance),
+        codeHash: toData(proof.codeHash),
+        nonce: toQuantity(proof.nonce),
+        storageHash: toData(proof.storageHash),
+        storageProof: proof.storageProof.map((p, i) => ({ key: proofKey(keys[i], p.slot), value: toQuantity(p.value), proof: p.proof.map(toData) })),
+      }
+    },
+  }),
+  method({
+    name: 'eth_getStorageValues',
+    params: [storageRequests, optional(blockRef)],
+    handler: async (ctx, requests, ref) => {
+      let total = 0
+      for (const slots of requests.values()) {
+        total += slots.length
+        if (total > MAX_STORAGE_SLOTS) throw new RpcError(RpcErrorKind.ClientLimitExceeded, `too many slots (max ${MAX_STORAGE_SLOTS})`)
+      }
+      if (total === 0) throw invalidParams('empty request')
+      const state = await stateAt(ctx.chain, ref)
+      const values: JsonObject = {}
+      for (const [account, slots] of [...requests].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+        const at = new Address(Buffer.from(account.slice(2), 'hex'))
+        values[account] = await Promise.all(slots.map(async (slot) => toData(setLengthLeft(await state.getStorage(at, slot), 32))))
+      }
+      return values
+    },
+  }),
+  method({
+    name: 'eth_config',
+    params: [],
+    handler: (ctx) => {
+      const { current, next, last } = forkConfigs(ctx.chain.genesisSpec, ctx.chain.common, ctx.chain.genesis.hash(), ctx.chain.heads().latest.timestamp)
+      return { current: formatForkConfig(current), next: formatForkConfig(next), last: formatForkConfig(last) }
+    },
+  }),
+  method({
+    // an archive node that prunes nothing: every resource from genesis, none with a deletion window
+    name: 'eth_capabilities',
+    params: [],
+    handler: (ctx) => {
+      const head = ctx.chain.heads().latest
+      const all = { disabled: false, oldestBlock: toQuantity(0) }
+      return { head: { number: toQuantity(head.number), hash: toData(head.hash()) }, state: all, tx: all, logs: all, receipts: all, blocks: all, stateproofs: all }
+    },
+  }),
+  method({ name: 'eth_baseFee', params: [], handler: (ctx) => baseFee(ctx.chain) }),
 ])

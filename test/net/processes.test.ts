@@ -104,6 +104,8 @@ describe('a Clique network of cairn processes', () => {
       return heads.every((h) => h.hash === heads[0].hash)
     }, 2_000)
     const agreed = Date.now()
+    assert.equal(parseInt(await rpc(workerUrl, 'net_peerCount'), 16) >= 3, true, 'the worker counts the three sealers as peers')
+    assert.equal(await rpc(workerUrl, 'eth_syncing'), false)
 
     // a sealer dies without a word; the two left keep sealing (each may seal every other block)
     sealers[0].child.kill('SIGKILL')
