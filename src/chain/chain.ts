@@ -17,6 +17,10 @@ import { CliqueEngine } from '../consensus/clique/engine.ts'
 import { CallExecutor } from '../execution/call.ts'
 import type { CallExecution, CallExecutorOptions } from '../execution/call.ts'
 import { customCrypto } from '../execution/crypto.ts'
+import { TrieProofs } from '../execution/proof.ts'
+import type { StateProofs } from '../execution/proof.ts'
+import { Simulator } from '../execution/simulate.ts'
+import type { Simulation, SimulatorOptions } from '../execution/simulate.ts'
 import { Executor } from '../execution/executor.ts'
 import type { AncestorHashes, ExecutedBlock } from '../execution/executor.ts'
 import { verifyExecutionHeader } from './headerRules.ts'
@@ -236,6 +240,16 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
    */
   callExecution(limits: Pick<CallExecutorOptions, 'gasCap' | 'evmTimeoutMs'> = {}): CallExecution {
     return new CallExecutor({ ...limits, common: this.common, db: this.db, ancestors: (header) => this.ancestorsOf(header) })
+  }
+
+  /** eth_simulateV1: blocks simulated on top of any stored block, on a state of their own; `limits` as callExecution's. */
+  simulation(limits: Pick<SimulatorOptions, 'gasCap' | 'evmTimeoutMs'> = {}): Simulation {
+    return new Simulator({ ...limits, common: this.common, db: this.db, ancestors: (header) => this.ancestorsOf(header) })
+  }
+
+  /** eth_getProof: EIP-1186 proofs from the stored state trie. */
+  stateProofs(): StateProofs {
+    return new TrieProofs(() => this.db.trieStore())
   }
 
   // ---------------------------------------------------------------- writing

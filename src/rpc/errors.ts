@@ -20,6 +20,20 @@ export const RpcErrorKind = {
   ResponseTooLarge: 'responseTooLarge',
   /** EVM revert, with the revert data (3) */
   Reverted: 'reverted',
+  /** a call that failed in the EVM, reported inside a result: eth_simulateV1's calls (-32015) */
+  VmError: 'vmError',
+  /** a request over a method's limits: blocks or calls to simulate, storage slots (-38026) */
+  ClientLimitExceeded: 'clientLimitExceeded',
+  // eth_simulateV1's refused transactions and blocks (-38010 ... -38025)
+  NonceTooLow: 'nonceTooLow',
+  NonceTooHigh: 'nonceTooHigh',
+  BaseFeeTooLow: 'baseFeeTooLow',
+  IntrinsicGas: 'intrinsicGas',
+  InsufficientFunds: 'insufficientFunds',
+  BlockGasLimitReached: 'blockGasLimitReached',
+  BlockNumberInvalid: 'blockNumberInvalid',
+  BlockTimestampInvalid: 'blockTimestampInvalid',
+  MaxInitCodeSizeExceeded: 'maxInitCodeSizeExceeded',
 } as const
 export type RpcErrorKind = (typeof RpcErrorKind)[keyof typeof RpcErrorKind]
 
@@ -32,7 +46,21 @@ const GETH_CODES: Record<RpcErrorKind, number> = {
   server: -32000,
   responseTooLarge: -32003,
   reverted: 3,
+  vmError: -32015,
+  clientLimitExceeded: -38026,
+  nonceTooLow: -38010,
+  nonceTooHigh: -38011,
+  baseFeeTooLow: -38012,
+  intrinsicGas: -38013,
+  insufficientFunds: -38014,
+  blockGasLimitReached: -38015,
+  blockNumberInvalid: -38020,
+  blockTimestampInvalid: -38021,
+  maxInitCodeSizeExceeded: -38025,
 }
+
+/** geth's code for an error reported inside a result rather than thrown (eth_simulateV1's failed calls). */
+export const gethCode = (kind: RpcErrorKind): number => GETH_CODES[kind]
 
 export class RpcError extends Error {
   readonly kind: RpcErrorKind
