@@ -2,6 +2,8 @@ import type { Block, BlockHeader } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 import type { Account, Address } from '@ethereumjs/util'
 
+import type { Genesis } from '../config/genesis.ts'
+
 /** Where a transaction sits in the canonical chain. */
 export interface TxLocation {
   blockHash: Uint8Array
@@ -43,6 +45,8 @@ export interface Heads {
  */
 export interface ChainReader {
   readonly common: Common
+  /** the genesis the chain was initialised with: its fork schedule, blob schedule and contracts (eth_config) */
+  readonly genesisSpec: Genesis
   readonly chainId: bigint
   readonly networkId: bigint
   readonly genesis: Block

@@ -104,6 +104,20 @@ export class GasPriceOracle {
   }
 }
 
+/** The base fee of the block after `header`, undefined when that block is not London. */
+function nextBaseFeeOf(chain: ChainReader, header: BlockHeader): bigint | undefined {
+  // a London block's child is London; the block before the fork has a London child too
+  const londonBlock = chain.common.hardforkBlock('london')
+  if (header.baseFeePerGas === undefined && (londonBlock === null || header.number + 1n < londonBlock)) return undefined
+  return header.baseFeePerGas === undefined ? INITIAL_BASE_FEE : header.calcNextBaseFee()
+}
+
+/** eth_baseFee: the base fee of the block after the head, null before London. */
+export function baseFee(chain: ChainReader): string | null {
+  const next = nextBaseFeeOf(chain, chain.heads().latest)
+  return next === undefined ? null : toQuantity(next)
+}
+
 /** eth_blobBaseFee: the blob base fee of the head, null before Cancun. */
 export function blobBaseFee(chain: ChainReader): string | null {
   const head = chain.heads().latest
@@ -125,11 +139,7 @@ interface ProcessedFees {
 
 /** Oracle.processBlock */
 function processBlock(chain: ChainReader, header: BlockHeader, block: Block | undefined, receiptGas: bigint[], percentiles: number[]): ProcessedFees {
-  // a London block's child is London; the block before the fork has a London child too
-  const londonBlock = chain.common.hardforkBlock('london')
-  const nextIsLondon = header.baseFeePerGas !== undefined || (londonBlock !== null && header.number + 1n >= londonBlock)
-  let nextBaseFee = 0n
-  if (nextIsLondon) nextBaseFee = header.baseFeePerGas === undefined ? INITIAL_BASE_FEE : header.calcNextBaseFee()
+  const nextBaseFee = nextBaseFeeOf(chain, header) ?? 0n
   const withBlobs = header.excessBlobGas !== undefined
   const maxBlobGas = header.blobGasUsed === undefined ? 0n : header.common.getBlobGasSchedule().maxBlobGasPerBlock
   const fees: ProcessedFees = {

@@ -435,6 +435,9 @@ export interface AccountOverrideParam {
 
 const storageMap = goMap('map[common.Hash]common.Hash', hashKey, hash)
 
+/** eth_getStorageValues' slots per account, keyed by lower-case 0x address */
+export const storageRequests: Param<Map<string, Uint8Array[]>> = goMap('map[common.Address][]common.Hash', addressKey, goList('[]common.Hash', hash))
+
 /** override.StateOverride, keyed by lower-case 0x address */
 export const stateOverride: Param<Map<string, AccountOverrideParam>> = goMap(
   'override.StateOverride',
