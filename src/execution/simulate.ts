@@ -10,7 +10,7 @@
  */
 import { createBlockHeader } from '@ethereumjs/block'
 import type { BlockHeader, HeaderData } from '@ethereumjs/block'
-import { Hardfork } from '@ethereumjs/common'
+import { ConsensusType, Hardfork } from '@ethereumjs/common'
 import type { Common } from '@ethereumjs/common'
 import { createEVM, getActivePrecompiles, getOpcodesForHF, paramsEVM } from '@ethereumjs/evm'
 import type { EVM, EVMOpts, EVMResult, Log, Message as EVMMessage } from '@ethereumjs/evm'
@@ -438,7 +438,7 @@ async function processBlock(
   // consensus finalisation: withdrawals from Shanghai, the miner's reward before the merge
   const withdrawals = shanghai ? (o.withdrawals ?? []) : undefined
   for (const w of withdrawals ?? []) await credit(env, new Address(w.address), w.amount * GWEI)
-  if (common.consensusType() === 'pow') await credit(env, new Address(carried.coinbase), common.param('minerReward'))
+  if (common.consensusType() === ConsensusType.ProofOfWork) await credit(env, new Address(carried.coinbase), common.param('minerReward'))
 
   const header = createBlockHeader(
     {
