@@ -11,6 +11,7 @@ import type { Logger } from '../cli/log.ts'
 import { devGenesis } from '../config/devGenesis.ts'
 import { CliqueEngine } from '../consensus/clique/engine.ts'
 import { Sealer } from '../consensus/clique/sealer.ts'
+import { startMetrics } from '../metrics/index.ts'
 import { TxPool } from '../txpool/txpool.ts'
 import { startP2p } from './p2p.ts'
 import { startRpc } from './rpc.ts'
@@ -88,7 +89,12 @@ export async function runNode(flags: Flags, datadir: string, log: Logger): Promi
       if (p2p !== undefined) sealer.on('sealed', (block) => void p2p.network.publishBlock(block))
     }
 
-    services.push(...(await startRpc(chain, flags, log, { txpool, ...(sealer !== undefined ? { sealer } : {}), ...(p2p !== undefined ? { p2p } : {}) })))
+    const metrics = flags.metrics
+      ? await startMetrics({ chain, txpool, ...(sealer !== undefined ? { sealer } : {}), ...(p2p !== undefined ? { p2p } : {}) }, flags['metrics.addr'] ?? '127.0.0.1', intFlag(flags['metrics.port'], 'metrics.port', 0, 65535), log)
+      : undefined
+    if (metrics !== undefined) services.push(metrics)
+
+    services.push(...(await startRpc(chain, flags, log, { txpool, ...(sealer !== undefined ? { sealer } : {}), ...(p2p !== undefined ? { p2p } : {}), ...(metrics !== undefined ? { onCall: metrics.onCall } : {}) })))
 
     if (sealer !== undefined) {
       const s = sealer

@@ -10,6 +10,7 @@ import { ChainTracer } from '../execution/trace.ts'
 import { cliqueRpcContext } from '../rpc/clique.ts'
 import type { RpcContext } from '../rpc/context.ts'
 import { createRegistry } from '../rpc/index.ts'
+import type { CallObserver } from '../rpc/jsonrpc.ts'
 import type { Registry } from '../rpc/registry.ts'
 import { startHttpServer } from '../rpc/server.ts'
 import { startWsServer } from '../rpc/ws.ts'
@@ -27,6 +28,8 @@ export interface RpcParts {
   txpool?: TxPool
   /** peers and sync progress (absent with --dev or --maxpeers 0) */
   p2p?: { network: { chainPeers(): unknown[] }; sync: { progress(): { startingBlock: bigint; currentBlock: bigint; highestBlock: bigint } | undefined } }
+  /** told about every call's duration and outcome (--metrics) */
+  onCall?: CallObserver
 }
 
 interface RpcService {
@@ -58,6 +61,7 @@ export async function startRpc(chain: Chain, flags: Flags, log: Logger, parts: R
   }
   const registry = createRegistry(ctx)
   const onInternalError = (method: string, err: unknown) => log.error(`RPC handler failed`, { method, error: (err as Error).message })
+  const onCall = parts.onCall !== undefined ? { onCall: parts.onCall } : {}
   const services: RpcService[] = []
   try {
     if (flags.http || flags.dev) {
@@ -68,6 +72,7 @@ export async function startRpc(chain: Chain, flags: Flags, log: Logger, parts: R
         cors: list(flags['http.corsdomain']),
         vhosts: list(flags['http.vhosts']),
         onInternalError,
+        ...onCall,
       })
       log.info('HTTP server started', { endpoint: server.url.replace(/^http:\/\//, ''), prefix: '', cors: flags['http.corsdomain'] || '', vhosts: flags['http.vhosts'] })
       services.push({ name: 'http-rpc', url: server.url, stop: () => server.close() })
@@ -84,6 +89,7 @@ export async function startRpc(chain: Chain, flags: Flags, log: Logger, parts: R
         methods: selectApis(registry, flags['ws.api'], log),
         origins: list(flags['ws.origins']),
         onInternalError,
+        ...onCall,
         log,
       })
       log.info('WebSocket enabled', { url: server.url })

@@ -19,6 +19,9 @@ export interface Methods {
 /** Told about every non-RpcError a handler throws (they are answered as "method handler crashed"). */
 export type InternalErrorSink = (method: string, err: unknown) => void
 
+/** Told how long each call took and the error it failed with, if any (metrics). */
+export type CallObserver = (method: string, seconds: number, err: unknown) => void
+
 /** A message as geth decodes it into its jsonrpcMessage struct. */
 interface Message {
   version?: string
@@ -51,7 +54,7 @@ interface Answer {
  * Answers one request body: a single message or a batch. Returns undefined when nothing is to be sent (an empty
  * body, notifications only).
  */
-export async function handleRequestBody(body: string, methods: Methods, limits: BatchLimits, onInternalError: InternalErrorSink): Promise<string | undefined> {
+export async function handleRequestBody(body: string, methods: Methods, limits: BatchLimits, onInternalError: InternalErrorSink, onCall?: CallObserver): Promise<string | undefined> {
   if (body.trim() === '') return undefined
   const rawIds = new WeakMap<object, string>()
   let parsed: unknown
@@ -67,7 +70,7 @@ export async function handleRequestBody(body: string, methods: Methods, limits: 
   } catch {
     return errorAnswer(NULL_ID, parseError()).text
   }
-  const run = (m: Message) => runMessage(m, methods, onInternalError)
+  const run = (m: Message) => runMessage(m, methods, onInternalError, onCall)
   if (!Array.isArray(parsed)) {
     const message = decodeMessage(parsed, rawIds)
     if (isIgnored(message)) return undefined
@@ -102,25 +105,28 @@ async function handleBatch(messages: Message[], limits: BatchLimits, run: (m: Me
 }
 
 /** One message's answer, or undefined for a notification (which still runs). */
-async function runMessage(m: Message, methods: Methods, onInternalError: InternalErrorSink): Promise<Answer | undefined> {
+async function runMessage(m: Message, methods: Methods, onInternalError: InternalErrorSink, onCall: CallObserver | undefined): Promise<Answer | undefined> {
   if (isNotification(m)) {
-    await invoke(m.method!, m.params, methods, onInternalError)
+    await invoke(m.method!, m.params, methods, onInternalError, onCall)
     return undefined
   }
   if (!isCall(m)) return errorAnswer(hasValidId(m) ? m.id! : NULL_ID, invalidRequest())
-  const outcome = await invoke(m.method!, m.params, methods, onInternalError)
+  const outcome = await invoke(m.method!, m.params, methods, onInternalError, onCall)
   if ('error' in outcome) return errorAnswer(m.id!, outcome.error)
   return { text: `{"jsonrpc":"2.0","id":${m.id},"result":${outcome.result}}`, payloadBytes: Buffer.byteLength(outcome.result) }
 }
 
-async function invoke(method: string, params: unknown, methods: Methods, onInternalError: InternalErrorSink): Promise<{ result: string } | { error: unknown }> {
+async function invoke(method: string, params: unknown, methods: Methods, onInternalError: InternalErrorSink, onCall: CallObserver | undefined): Promise<{ result: string } | { error: unknown }> {
   let value: unknown
+  const started = performance.now()
   try {
     value = await methods.call(method, params)
   } catch (err) {
+    onCall?.(method, (performance.now() - started) / 1000, err)
     if (!(err instanceof RpcError)) onInternalError(method, err)
     return { error: err }
   }
+  onCall?.(method, (performance.now() - started) / 1000, undefined)
   try {
     return { result: goJson(value ?? null) }
   } catch (err) {

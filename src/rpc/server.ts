@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net'
 import { gzipSync } from 'node:zlib'
 
 import { handleRequestBody } from './jsonrpc.ts'
-import type { BatchLimits, InternalErrorSink } from './jsonrpc.ts'
+import type { BatchLimits, CallObserver, InternalErrorSink } from './jsonrpc.ts'
 import type { MethodTable } from './registry.ts'
 
 export interface HttpServerOptions {
@@ -30,6 +30,8 @@ export interface HttpServerOptions {
   batchResponseMaxSize?: number
   /** told about handler failures that are not RpcErrors; default: written to stderr */
   onInternalError?: InternalErrorSink
+  /** told about every call's duration and outcome (metrics) */
+  onCall?: CallObserver
 }
 
 export interface HttpServer {
@@ -112,7 +114,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
       plainError(res, 413, `content length too large (>${maxBodyBytes})`)
       return
     }
-    const answer = await handleRequestBody(body, opts.methods, limits, onInternalError)
+    const answer = await handleRequestBody(body, opts.methods, limits, onInternalError, opts.onCall)
     res.setHeader('content-type', JSON_CONTENT_TYPE)
     if (answer === undefined) {
       res.writeHead(200).end()

@@ -15,7 +15,7 @@ import type { RawData } from 'ws'
 
 import type { Logger } from '../cli/log.ts'
 import { handleRequestBody } from './jsonrpc.ts'
-import type { BatchLimits, InternalErrorSink } from './jsonrpc.ts'
+import type { BatchLimits, CallObserver, InternalErrorSink } from './jsonrpc.ts'
 import type { MethodTable } from './registry.ts'
 import { ConnectionSubscriptions } from './subscriptions.ts'
 
@@ -46,6 +46,8 @@ export interface WsServerOptions {
   pongTimeoutMs?: number
   /** told about handler failures that are not RpcErrors; default: written to stderr */
   onInternalError?: InternalErrorSink
+  /** told about every call's duration and outcome (metrics) */
+  onCall?: CallObserver
   /** refused origins and dropped clients are reported here */
   log?: Pick<Logger, 'warn' | 'debug'>
 }
@@ -80,6 +82,7 @@ export async function startWsServer(opts: WsServerOptions): Promise<WsServer> {
     pingIntervalMs: opts.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS,
     pongTimeoutMs: opts.pongTimeoutMs ?? DEFAULT_PONG_TIMEOUT_MS,
     onInternalError: opts.onInternalError ?? ((method, err) => console.error(`RPC method ${method} crashed:`, err)),
+    onCall: opts.onCall,
     log: opts.log,
   }
   // as gorilla/websocket in geth: no compression, text not checked for UTF-8 (what is not JSON gets a parse error),
@@ -132,6 +135,7 @@ interface ConnectionSettings {
   pingIntervalMs: number
   pongTimeoutMs: number
   onInternalError: InternalErrorSink
+  onCall: CallObserver | undefined
   log: Pick<Logger, 'warn' | 'debug'> | undefined
 }
 
@@ -184,7 +188,7 @@ function serveConnection(ws: WebSocket, remote: string, settings: ConnectionSett
   ws.on('message', (data: RawData) => {
     const { host, activate } = subscriptions.forMessage()
     const methods = { call: (name: string, params: unknown) => settings.methods.call(name, params, host) }
-    handleRequestBody(rawText(data), methods, settings.limits, settings.onInternalError)
+    handleRequestBody(rawText(data), methods, settings.limits, settings.onInternalError, settings.onCall)
       .then((answer) => {
         if (answer !== undefined) send(answer)
         activate()
