@@ -93,7 +93,7 @@ describe('metrics', () => {
       })
     })
     const res = await fetch(endpoints.rpc, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_blockNumber' }) })
-    assert.ok((await res.json()).result)
+    assert.ok(((await res.json()) as { result?: string }).result)
     // one block a second: wait for two
     await new Promise((r) => setTimeout(r, 2500))
     const text = await (await fetch(`${endpoints.metrics}/metrics`)).text()
