@@ -9,6 +9,7 @@ import { exportBlockFile, importBlockFiles } from '../chain/importer.ts'
 import { runNode } from '../node/node.ts'
 import { VERSION } from '../node/version.ts'
 import { accountCommand } from './account.ts'
+import { devnetCommand } from './devnet.ts'
 import { FLAGS, UsageError, flagsHelp, intFlag, parseFlags } from './flags.ts'
 import type { Flags } from './flags.ts'
 import { genesisCommand } from './genesis.ts'
@@ -23,6 +24,7 @@ const COMMANDS = {
   genesis: 'cairn genesis new --chain-id N ...             write a Clique genesis.json (cairn genesis --help)',
   key: 'cairn key generate --out FILE [--addr MULTIADDR]  write a p2p node key and print its peer id (cairn key --help)',
   bootnode: 'cairn bootnode --nodekey FILE --addr MULTIADDR  run a bootnode that helps peers find each other',
+  devnet: 'cairn devnet --sealers N --workers M --datadir DIR  run a local Clique network of child processes (cairn devnet --help)',
   node: 'cairn [flags]                                 run a node (--http to serve JSON-RPC)',
 } as const
 
@@ -49,6 +51,7 @@ export async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'genesis') return genesisCommand(argv.slice(1))
   if (argv[0] === 'key') return keyCommand(argv.slice(1))
   if (argv[0] === 'bootnode') return bootnodeCommand(argv.slice(1))
+  if (argv[0] === 'devnet') return devnetCommand(argv.slice(1))
   let parsed
   try {
     parsed = parseFlags(argv)
