@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process'
 import { describe, it } from 'node:test'
 
 import { CAIRN, tempDir } from '../helpers.ts'
-import { headsAgree, rpc, transferIsSealed } from './networkChecks.ts'
+import { headsAgree, rpc, transferIsSealed, waitFor } from './networkChecks.ts'
 
 interface DevnetNode {
   role: 'bootnode' | 'sealer' | 'worker'
@@ -15,7 +15,7 @@ interface DevnetNode {
 }
 
 describe('cairn devnet', () => {
-  it('starts a bootnode, two sealers and a worker, prints them as one JSON line, seals a transfer, stops them all on SIGTERM', async (t) => {
+  it('starts a bootnode, two sealers and a worker, prints them as one JSON line, seals a transfer, reports a dead node, stops the rest on SIGTERM', async (t) => {
     const dir = tempDir(t, 'cairn-devnet-')
     const devnet = spawn(process.execPath, [CAIRN, 'devnet', '--sealers', '2', '--workers', '1', '--datadir', dir, '--period', '1'], { stdio: ['ignore', 'pipe', 'pipe'] })
     t.after(() => devnet.kill('SIGKILL'))
@@ -55,6 +55,11 @@ describe('cairn devnet', () => {
     await headsAgree(urls, 2, 20_000)
     const included = await transferIsSealed(worker.rpc!, 15_000)
     await headsAgree(urls, included, 15_000)
+
+    // a node that dies is reported; the others keep running
+    process.kill(worker.pid, 'SIGKILL')
+    await waitFor('the report of the dead worker', 5_000, async () => (/Devnet node exited node=node3 role=worker/.test(stderr) ? true : undefined))
+    assert.equal(await rpc(nodes[1].rpc!, 'eth_chainId'), '0x539')
 
     devnet.kill('SIGTERM')
     assert.equal(await exited, 0)
