@@ -50,6 +50,7 @@ export const FLAGS = {
   mine: { type: 'boolean', help: 'Enable sealing' },
   unlock: { type: 'string', help: 'Comma separated list of accounts to unlock', default: '' },
   password: { type: 'string', help: 'Password file to use for non-interactive password input' },
+  'allow-insecure-unlock': { type: 'boolean', help: 'Allow insecure account unlocking when account-related RPCs are exposed by http' },
   'miner.etherbase': { type: 'string', help: 'Signer address for sealing (its key must be among --unlock)' },
   metrics: { type: 'boolean', help: 'Serve Prometheus metrics (/metrics) and health checks (/liveness, /readiness?minPeers=&maxBlocksBehind=)' },
   'metrics.addr': { type: 'string', help: 'Metrics and health server listening interface', default: '127.0.0.1' },

@@ -15,7 +15,7 @@ import { startMetrics } from '../metrics/index.ts'
 import { TxPool } from '../txpool/txpool.ts'
 import { startP2p } from './p2p.ts'
 import { startRpc } from './rpc.ts'
-import { loadSignerKey } from './signer.ts'
+import { loadNodeKeys } from './signer.ts'
 
 /** A started part of the node; parts stop in the reverse order of their start. */
 interface Service {
@@ -67,7 +67,7 @@ export async function runNode(flags: Flags, datadir: string, log: Logger): Promi
     services.push({ name: 'txpool', stop: () => txpool.stop() })
 
     // the sealer exists before RPC starts (clique_propose feeds it) and starts sealing last
-    const signerKey = await loadSignerKey(flags, datadir)
+    const { accounts, signerKey } = await loadNodeKeys(flags, datadir)
     // the network starts before the sealer, which waits while sync catches up with peers
     const p2p = await startP2p(chain, txpool, flags, datadir, log)
     if (p2p !== undefined) services.push({ name: 'network', stop: () => p2p.stop() })
@@ -94,7 +94,7 @@ export async function runNode(flags: Flags, datadir: string, log: Logger): Promi
       : undefined
     if (metrics !== undefined) services.push(metrics)
 
-    services.push(...(await startRpc(chain, flags, log, { txpool, ...(sealer !== undefined ? { sealer } : {}), ...(p2p !== undefined ? { p2p } : {}), ...(metrics !== undefined ? { onCall: metrics.onCall } : {}) })))
+    services.push(...(await startRpc(chain, flags, log, { txpool, accounts, ...(sealer !== undefined ? { sealer } : {}), ...(p2p !== undefined ? { p2p } : {}), ...(metrics !== undefined ? { onCall: metrics.onCall } : {}) })))
 
     if (sealer !== undefined) {
       const s = sealer

@@ -15,6 +15,7 @@ import type { Registry } from '../rpc/registry.ts'
 import { startHttpServer } from '../rpc/server.ts'
 import { startWsServer } from '../rpc/ws.ts'
 import type { TxPool } from '../txpool/txpool.ts'
+import type { UnlockedAccounts } from '../rpc/accounts.ts'
 import type { PooledTransaction } from '../txpool/validation.ts'
 import { clientVersion } from '../rpc/web3.ts'
 import { VERSION } from './version.ts'
@@ -26,6 +27,8 @@ export interface RpcParts {
   /** where clique_propose votes go when the node seals */
   sealer?: Sealer
   txpool?: TxPool
+  /** unlocked keys for eth_accounts / eth_sign / eth_sendTransaction */
+  accounts?: UnlockedAccounts
   /** peers and sync progress (absent with --dev or --maxpeers 0) */
   p2p?: { network: { chainPeers(): unknown[] }; sync: { progress(): { startingBlock: bigint; currentBlock: bigint; highestBlock: bigint } | undefined } }
   /** told about every call's duration and outcome (--metrics) */
@@ -57,6 +60,7 @@ export async function startRpc(chain: Chain, flags: Flags, log: Logger, parts: R
     chainEvents: chain,
     ...(chain.engine instanceof CliqueEngine ? cliqueRpcContext(chain, chain.engine, parts.sealer) : {}),
     ...(txpool !== undefined ? { txpool, pendingTxs: { onPending: (listener) => forwardPending(txpool, listener) } } : {}),
+    ...(parts.accounts !== undefined ? { accounts: parts.accounts } : {}),
     txFeeCap: BigInt(Math.round(Number(flags['rpc.txfeecap'] ?? '1') * 1e18)),
   }
   const registry = createRegistry(ctx)

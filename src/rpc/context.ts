@@ -2,6 +2,7 @@ import type { Block } from '@ethereumjs/block'
 import type { TypedTransaction } from '@ethereumjs/tx'
 
 import type { ChainReader } from '../chain/types.ts'
+import type { UnlockedAccounts } from './accounts.ts'
 import type { CallExecution } from '../execution/call.ts'
 import type { StateProofs } from '../execution/proof.ts'
 import type { Simulation } from '../execution/simulate.ts'
@@ -36,6 +37,8 @@ export interface RpcContext {
   readonly clique?: CliqueContext
   /** The transaction pool: eth_sendRawTransaction, pending nonces and transactions, the txpool namespace. */
   readonly txpool?: TxPoolRpc
+  /** keys the operator unlocked (--unlock, or --dev's accounts): eth_accounts, eth_sign, eth_sendTransaction */
+  readonly accounts?: UnlockedAccounts
   /** geth --rpc.txfeecap in wei (default 1 ether); 0 disables the check */
   readonly txFeeCap?: bigint
 }
@@ -50,6 +53,8 @@ export interface TxPoolRpc {
   contentFrom(address: string): { pending: Map<bigint, { tx: TypedTransaction }>; queued: Map<bigint, { tx: TypedTransaction }> }
   status(): { pending: number; queued: number }
   inspect(): { pending: Map<string, Map<bigint, string>>; queued: Map<string, Map<bigint, string>> }
+  /** The pending transactions a block takes, best paying first, each account's in nonce order (testing_buildBlockV1). */
+  pendingByPriceAndNonce(baseFee?: bigint): Iterable<TypedTransaction>
 }
 
 export interface CliqueContext {

@@ -273,7 +273,6 @@ export const eth = namespace<RpcContext>('eth', [
       return p === undefined ? false : { startingBlock: toQuantity(p.startingBlock), currentBlock: toQuantity(p.currentBlock), highestBlock: toQuantity(p.highestBlock) }
     },
   }),
-  method({ name: 'eth_accounts', params: [], handler: () => [] }),
 
   method({
     name: 'eth_getBlockByNumber',

@@ -1,3 +1,4 @@
+import { ethAccounts } from './accounts.ts'
 import { clique } from './clique.ts'
 import type { RpcContext } from './context.ts'
 import { debug } from './debug.ts'
@@ -7,6 +8,7 @@ import { net } from './net.ts'
 import { txpool } from './txpool.ts'
 import { Registry } from './registry.ts'
 import { ChainEvents } from './subscriptions.ts'
+import { testing } from './testing.ts'
 import { web3 } from './web3.ts'
 
 export type { RpcContext } from './context.ts'
@@ -19,10 +21,12 @@ export { cliqueRpcContext } from './clique.ts'
 
 /** Every namespace cairn serves, bound to the node; transports pick theirs with `select(['eth', 'net', ...])`. */
 export function createRegistry(ctx: RpcContext): Registry {
-  const registry = new Registry().add(eth, ctx).add(net, ctx).add(web3, ctx)
+  const registry = new Registry().add(eth, ctx).add(ethAccounts, ctx).add(net, ctx).add(web3, ctx)
   // as geth, whose Clique engine alone brings the clique API
   if (ctx.clique !== undefined) registry.add(clique, { chain: ctx.chain, clique: ctx.clique })
   if (ctx.txpool !== undefined) registry.add(txpool, ctx)
+  // served only where a transport asks for it (--http.api ...,testing), as geth
+  if (ctx.simulation !== undefined) registry.add(testing, { chain: ctx.chain, simulation: ctx.simulation, txpool: ctx.txpool })
   if (ctx.tracer !== undefined) registry.add(debug, { chain: ctx.chain, tracer: ctx.tracer, execution: ctx.execution, txpool: ctx.txpool })
   // geth's FilterAPI: polling filters on every transport, subscriptions on those that carry notifications
   if (ctx.chainEvents !== undefined) {
