@@ -65,7 +65,8 @@ export interface Withdrawal {
 
 /** One simulated block as requested: geth's simBlock. */
 export interface SimBlock {
-  block?: Omit<BlockOverrides, 'withdrawals'> & { withdrawals?: Withdrawal[] }
+  /** `extraData` is set by block builds only; simulated blocks have none */
+  block?: Omit<BlockOverrides, 'withdrawals'> & { withdrawals?: Withdrawal[]; extraData?: Uint8Array }
   state?: StateOverrides
   calls: CallArgs[]
 }
@@ -100,7 +101,7 @@ export interface SimulatedCall {
 
 /** A call as the unsigned transaction geth puts in the simulated block (all signature values zero). */
 export interface SimulatedTransaction {
-  type: 0 | 2 | 3 | 4
+  type: 0 | 1 | 2 | 3 | 4
   chainId: bigint
   nonce: bigint
   gasLimit: bigint
@@ -117,6 +118,34 @@ export interface SimulatedTransaction {
   authorizationList: Authorization[]
   from: Uint8Array
   hash: Uint8Array
+  /** a built block's signed transaction: its canonical encoding, which the block carries instead of the fields */
+  signed?: Uint8Array
+}
+
+/** A signed transaction for a built block: the call it makes and the encoding that goes into the block. */
+export interface SignedCall extends CallArgs {
+  from: Uint8Array
+  nonce: bigint
+  gas: bigint
+  type: SimulatedTransaction['type']
+  signed: Uint8Array
+}
+
+/** testing_buildBlockV1's block on its parent: the engine API's payload attributes, the gas limit and extra data. */
+export interface BlockBuild {
+  time: bigint
+  feeRecipient: Uint8Array
+  prevRandao: Uint8Array
+  withdrawals: Withdrawal[]
+  beaconRoot: Uint8Array | undefined
+  gasLimit: bigint
+  extraData: Uint8Array
+  transactions: Iterable<SignedCall>
+  /**
+   * what a transaction the block cannot take does: given transactions fail the build with geth's bare error, the
+   * pool's are left out, as geth's miner leaves them
+   */
+  onRefused: 'fail' | 'skip'
 }
 
 export interface SimulatedBlock {
@@ -127,6 +156,8 @@ export interface SimulatedBlock {
   /** present from Shanghai */
   withdrawals: Withdrawal[] | undefined
   calls: SimulatedCall[]
+  /** EIP-7685 requests (type-prefixed, empty ones left out); present from Prague */
+  requests: Uint8Array[] | undefined
 }
 
 /** Why geth refuses a simulation: a refused transaction, or the blocks asked for; the RPC layer gives each its code. */
@@ -153,6 +184,8 @@ export class SimulationError extends Error {
 /** What the RPC layer runs simulations through; the chain provides it. */
 export interface Simulation {
   simulate(base: BlockHeader, request: SimulateRequest): Promise<SimulatedBlock[]>
+  /** A block on `parent` with signed transactions, checked as a block's (testing_buildBlockV1); nothing is stored. */
+  build(parent: BlockHeader, build: BlockBuild): Promise<SimulatedBlock>
 }
 
 // ---------------------------------------------------------------- geth's limits and protocol constants
@@ -201,7 +234,9 @@ interface PlannedBlock {
   time: bigint
   overrides: NonNullable<SimBlock['block']>
   state: StateOverrides | undefined
-  calls: CallArgs[]
+  calls: Iterable<CallArgs | SignedCall>
+  /** builds only (see BlockBuild) */
+  onRefused?: BlockBuild['onRefused']
 }
 
 export class Simulator implements Simulation {
@@ -220,9 +255,30 @@ export class Simulator implements Simulation {
   }
 
   /** Throws SimulationError where geth answers with an error. */
-  async simulate(base: BlockHeader, request: SimulateRequest): Promise<SimulatedBlock[]> {
+  simulate(base: BlockHeader, request: SimulateRequest): Promise<SimulatedBlock[]> {
+    return this.refusing(() => this.run(base, request))
+  }
+
+  /** Throws SimulationError where geth's miner refuses the block. */
+  build(parent: BlockHeader, build: BlockBuild): Promise<SimulatedBlock> {
+    return this.refusing(async () => {
+      const state = newStateManager(this.db.trieStore(), this.common)
+      await state.setStateRoot(parent.stateRoot)
+      const request = { blocks: [], traceTransfers: false, validation: true }
+      // signed transactions carry their own gas: no RPC gas cap
+      const run: SimulationRun = { state, base: parent, baseAncestors: this.ancestors(parent), headers: [], budget: MAX_UINT64, deadline: Date.now() + this.evmTimeoutMs, request }
+      const number = parent.number + 1n
+      const common = this.common.copy()
+      common.setHardforkBy({ blockNumber: number, timestamp: build.time })
+      const overrides = { prevRandao: build.prevRandao, withdrawals: build.withdrawals, beaconRoot: build.beaconRoot, extraData: build.extraData }
+      const block: PlannedBlock = { number, time: build.time, overrides, state: undefined, calls: build.transactions, onRefused: build.onRefused }
+      return processBlock(run, common, block, parent, { coinbase: build.feeRecipient, difficulty: 0n, gasLimit: build.gasLimit })
+    })
+  }
+
+  private async refusing<T>(work: () => Promise<T>): Promise<T> {
     try {
-      return await this.run(base, request)
+      return await work()
     } catch (err) {
       // a call's arguments or the overrides refused
       if (err instanceof CallError) throw new SimulationError(SimulationErrorKind.Other, err.message)
@@ -337,7 +393,7 @@ async function processBlock(
     number: block.number,
     gasLimit: carried.gasLimit,
     timestamp: block.time,
-    extraData: new Uint8Array(),
+    extraData: o.extraData ?? new Uint8Array(),
     mixHash: o.prevRandao ?? new Uint8Array(32),
     nonce: new Uint8Array(8),
     baseFeePerGas: baseFee,
@@ -396,12 +452,23 @@ async function processBlock(
   const receipts: Uint8Array[] = []
   const bloom = new Bloom(undefined, common)
   let blobGasUsed = 0n
-  for (const [i, args] of block.calls.entries()) {
+  for (const args of block.calls) {
     if (Date.now() > run.deadline) throw new SimulationError(SimulationErrorKind.Other, 'context deadline exceeded')
-    const { tx, msg, gasCapped } = await prepareCall(run, env, args, gasPool.remaining)
+    let prepared: Awaited<ReturnType<typeof prepareCall>> | undefined
+    let applied: Awaited<ReturnType<typeof applyCall>>
+    try {
+      prepared = await prepareCall(run, env, args, gasPool.remaining)
+      tracer.reset(prepared.tx.hash, transactions.length)
+      applied = await applyCall(env, prepared.msg, evmBlock, tracer)
+    } catch (err) {
+      if (block.onRefused === 'skip' && (err instanceof TransitionError || err instanceof SimulationError)) continue
+      if (!(err instanceof TransitionError)) throw err
+      // a simulation names the gas supplied; a build fails with geth's bare error
+      throw new SimulationError(err.kind, block.onRefused === 'fail' ? err.message : `err: ${err.message} (supplied gas ${prepared!.msg.gasLimit})`)
+    }
+    const { tx, msg, gasCapped } = prepared
+    const { result, stateRoot } = applied
     transactions.push(tx)
-    tracer.reset(tx.hash, i)
-    const { result, stateRoot } = await applyCall(env, msg, evmBlock, tracer)
     gasPool.remaining -= result.usedGas
     gasPool.used += result.usedGas
     if (run.budget < result.usedGas) throw new SimulationError(SimulationErrorKind.Other, `RPC gas cap exhausted: need ${result.usedGas}, remaining ${run.budget}`)
@@ -427,8 +494,9 @@ async function processBlock(
 
   // geth's PostExecution: the EIP-7002 and EIP-7251 queues (cairn chains have no deposit contract)
   let requestsHash: Uint8Array | undefined
+  let requests: Uint8Array[] | undefined
   if (prague) {
-    const requests: Uint8Array[] = []
+    requests = []
     for (const [type, queue] of [[0x01, WITHDRAWAL_QUEUE_ADDRESS], [0x02, CONSOLIDATION_QUEUE_ADDRESS]] as const) {
       const data = await systemCall(env, evmBlock, queue)
       if (data.length > 0) requests.push(concatBytes(Uint8Array.of(type), data))
@@ -455,7 +523,7 @@ async function processBlock(
     headerOpts,
   )
   const body = [header.raw(), transactions.map(blockTransaction), [], ...(withdrawals !== undefined ? [withdrawals.map(withdrawalFields)] : [])]
-  return { header, size: RLP.encode(body as never).length, transactions, withdrawals, calls }
+  return { header, size: RLP.encode(body as never).length, transactions, withdrawals, calls, requests }
 }
 
 // ---------------------------------------------------------------- the block's environment
@@ -530,8 +598,9 @@ async function prepareCall(run: SimulationRun, env: CallEnv, args: CallArgs, rem
   const msg = toMessage({ ...args, nonce, gas }, 0n, env.ctx.baseFee, env.common.chainId())
   msg.checkNonce = run.request.validation
   const legacy = args.gasPrice !== undefined || env.ctx.baseFee === undefined
+  const signed = (args as Partial<SignedCall>).signed !== undefined ? (args as SignedCall) : undefined
   const tx: SimulatedTransaction = {
-    type: legacy ? 0 : args.authorizationList !== undefined ? 4 : args.blobVersionedHashes !== undefined ? 3 : 2,
+    type: signed?.type ?? (legacy ? 0 : args.authorizationList !== undefined ? 4 : args.blobVersionedHashes !== undefined ? 3 : 2),
     chainId: env.common.chainId(),
     nonce,
     gasLimit: gas,
@@ -547,6 +616,7 @@ async function prepareCall(run: SimulationRun, env: CallEnv, args: CallArgs, rem
     authorizationList: msg.authorizations ?? [],
     from,
     hash: new Uint8Array(),
+    ...(signed !== undefined ? { signed: signed.signed } : {}),
   }
   tx.hash = keccak_256(encodeTransaction(tx))
   return { tx, msg, gasCapped: gas < requested }
@@ -566,7 +636,6 @@ async function applyCall(env: CallEnv, msg: Message, block: EVMBlock, tracer: Tr
     return { result, stateRoot }
   } catch (err) {
     await evm.journal.revert()
-    if (err instanceof TransitionError) throw new SimulationError(err.kind, `err: ${err.message} (supplied gas ${msg.gasLimit})`)
     throw err
   } finally {
     tracer.detach(evm)
@@ -584,6 +653,8 @@ function transactionFields(tx: SimulatedTransaction): unknown[] {
   switch (tx.type) {
     case 0:
       return [q(tx.nonce), q(tx.gasPrice), q(tx.gasLimit), to, q(tx.value), tx.data, ...signature]
+    case 1:
+      return [q(tx.chainId), q(tx.nonce), q(tx.gasPrice), q(tx.gasLimit), to, q(tx.value), tx.data, accessList, ...signature]
     case 2:
       return [q(tx.chainId), q(tx.nonce), q(tx.maxPriorityFeePerGas), q(tx.maxFeePerGas), q(tx.gasLimit), to, q(tx.value), tx.data, accessList, ...signature]
     case 3:
@@ -610,13 +681,15 @@ function transactionFields(tx: SimulatedTransaction): unknown[] {
 
 /** The transaction's canonical encoding (what its hash and the transactions root cover). */
 function encodeTransaction(tx: SimulatedTransaction): Uint8Array {
+  if (tx.signed !== undefined) return tx.signed
   const payload = RLP.encode(transactionFields(tx) as never)
   return tx.type === 0 ? payload : concatBytes(Uint8Array.of(tx.type), payload)
 }
 
 /** The transaction as the block body carries it: a legacy one as a list, a typed one as its encoding. */
 function blockTransaction(tx: SimulatedTransaction): unknown {
-  return tx.type === 0 ? transactionFields(tx) : encodeTransaction(tx)
+  if (tx.type !== 0) return encodeTransaction(tx)
+  return tx.signed !== undefined ? RLP.decode(tx.signed) : transactionFields(tx)
 }
 
 function withdrawalFields(w: Withdrawal): unknown[] {

@@ -23,7 +23,7 @@ interface WithdrawalParam {
 const withdrawalStruct = goStruct<WithdrawalParam>('types.Withdrawal', { index: uint64Quantity, validatorIndex: uint64Quantity, address, amount: uint64Quantity })
 
 /** types.Withdrawal: gencodec requires every field */
-const withdrawal: Param<Withdrawal> = {
+export const withdrawal: Param<Withdrawal> = {
   optional: false,
   parse(value) {
     const w = withdrawalStruct.parse(value)
