@@ -62,6 +62,7 @@ export async function startRpc(chain: Chain, flags: Flags, log: Logger, parts: R
     ...(txpool !== undefined ? { txpool, pendingTxs: { onPending: (listener) => forwardPending(txpool, listener) } } : {}),
     ...(parts.accounts !== undefined ? { accounts: parts.accounts } : {}),
     txFeeCap: BigInt(Math.round(Number(flags['rpc.txfeecap'] ?? '1') * 1e18)),
+    ...(flags['miner.gaslimit'] !== undefined ? { minerGasCeil: BigInt(intFlag(flags['miner.gaslimit'], 'miner.gaslimit', 5000)) } : {}),
   }
   const registry = createRegistry(ctx)
   const onInternalError = (method: string, err: unknown) => log.error(`RPC handler failed`, { method, error: (err as Error).message })

@@ -41,6 +41,8 @@ export interface RpcContext {
   readonly accounts?: UnlockedAccounts
   /** geth --rpc.txfeecap in wei (default 1 ether); 0 disables the check */
   readonly txFeeCap?: bigint
+  /** geth --miner.gaslimit: the gas limit testing_buildBlockV1's blocks move towards (geth's 60M by default) */
+  readonly minerGasCeil?: bigint
 }
 
 /** What RPC needs of the pool (src/txpool TxPool implements it). */

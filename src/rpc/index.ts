@@ -26,7 +26,7 @@ export function createRegistry(ctx: RpcContext): Registry {
   if (ctx.clique !== undefined) registry.add(clique, { chain: ctx.chain, clique: ctx.clique })
   if (ctx.txpool !== undefined) registry.add(txpool, ctx)
   // served only where a transport asks for it (--http.api ...,testing), as geth
-  if (ctx.simulation !== undefined) registry.add(testing, { chain: ctx.chain, simulation: ctx.simulation, txpool: ctx.txpool })
+  if (ctx.simulation !== undefined) registry.add(testing, { chain: ctx.chain, simulation: ctx.simulation, txpool: ctx.txpool, gasCeil: ctx.minerGasCeil })
   if (ctx.tracer !== undefined) registry.add(debug, { chain: ctx.chain, tracer: ctx.tracer, execution: ctx.execution, txpool: ctx.txpool })
   // geth's FilterAPI: polling filters on every transport, subscriptions on those that carry notifications
   if (ctx.chainEvents !== undefined) {

@@ -27,9 +27,11 @@ export interface TestingContext {
   readonly simulation: Simulation
   /** the pool a build without transactions takes them from */
   readonly txpool?: Pick<TxPoolRpc, 'pendingByPriceAndNonce'>
+  /** the gas limit built blocks move towards (--miner.gaslimit) */
+  readonly gasCeil?: bigint
 }
 
-/** geth's miner.gaslimit default: the gas limit a built block moves towards */
+/** geth's --miner.gaslimit default */
 const GETH_GAS_CEIL = 60_000_000n
 
 interface PayloadAttributesParam {
@@ -82,7 +84,7 @@ export const testing = namespace<TestingContext>('testing', [
         prevRandao: attributes.prevRandao,
         withdrawals: attributes.withdrawals,
         beaconRoot: attributes.parentBeaconBlockRoot,
-        gasLimit: nextGasLimit(parent.gasLimit, GETH_GAS_CEIL),
+        gasLimit: nextGasLimit(parent.gasLimit, ctx.gasCeil ?? GETH_GAS_CEIL),
         extraData: extraData ?? new Uint8Array(),
         transactions: signedCalls(source, offered),
         onRefused: rawTransactions === undefined ? 'skip' : 'fail',

@@ -85,6 +85,25 @@ describe('testing_buildBlockV1 over the conformance chain', () => {
     assert.equal((await rpc(server, 'eth_getBlockByHash', [pooled.executionPayload.blockHash, false])).result, null)
   })
 
+  it('pays withdrawals and moves the gas limit towards the ceiling', async () => {
+    const recipient = `0x${'42'.repeat(20)}`
+    const withdrawals = [{ index: '0x7', validatorIndex: '0x3', address: recipient, amount: '0x2' }]
+    const empty = (await rpc(server, 'testing_buildBlockV1', [HEAD, ATTRIBUTES, [], '0x'])).result.executionPayload
+    const paid = (await rpc(server, 'testing_buildBlockV1', [HEAD, { ...ATTRIBUTES, withdrawals }, [], '0x'])).result.executionPayload
+    assert.deepEqual(paid.withdrawals, withdrawals)
+    assert.notEqual(paid.stateRoot, empty.stateRoot)
+    // 200M parent, geth's 60M ceiling: down by parent/1024 - 1
+    assert.equal(BigInt(paid.gasLimit), 200_000_000n - (200_000_000n / 1024n - 1n))
+
+    const ctx = { chain: fixture.chain, simulation: fixture.chain.simulation(), clientVersion: clientVersion('0.1.0'), peerCount: () => 0, minerGasCeil: 200_000_000n }
+    const steady = await startHttpServer({ port: 0, methods: createRegistry(ctx).select(['testing']) })
+    try {
+      assert.equal((await rpc(steady, 'testing_buildBlockV1', [HEAD, ATTRIBUTES, [], '0x'])).result.executionPayload.gasLimit, '0xbebc200')
+    } finally {
+      await steady.close()
+    }
+  })
+
   it("refuses what geth refuses", async () => {
     assert.deepEqual(await rpc(server, 'testing_buildBlockV1', [`0x${'11'.repeat(32)}`, ATTRIBUTES, [], '0x']), {
       error: { code: -32000, message: 'parentHash is not current head' },
