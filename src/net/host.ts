@@ -43,6 +43,8 @@ export interface HostConfig {
  */
 export class PeerGate {
   private readonly banned = new Map<string, number>()
+  /** peers the operator blocked (admin_blockPeer) until unblocked */
+  private readonly blocked = new Set<string>()
   private readonly allow: Set<string> | undefined
   private readonly now: () => number
 
@@ -55,6 +57,16 @@ export class PeerGate {
     this.banned.set(peer, this.now() + ms)
   }
 
+  block(peer: string): void {
+    this.blocked.add(peer)
+  }
+
+  /** Lifts an operator's block and any ban. */
+  unblock(peer: string): void {
+    this.blocked.delete(peer)
+    this.banned.delete(peer)
+  }
+
   isBanned(peer: string): boolean {
     const until = this.banned.get(peer)
     if (until === undefined) return false
@@ -65,7 +77,7 @@ export class PeerGate {
 
   denies(peer: PeerId): boolean {
     const id = peer.toString()
-    return (this.allow !== undefined && !this.allow.has(id)) || this.isBanned(id)
+    return (this.allow !== undefined && !this.allow.has(id)) || this.blocked.has(id) || this.isBanned(id)
   }
 
   gater(): ConnectionGater {

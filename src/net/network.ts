@@ -15,7 +15,7 @@ import type { Chain } from '../chain/chain.ts'
 import type { Logger } from '../cli/log.ts'
 import { forkIdAt, forkSchedule } from './forkid.ts'
 import type { ForkSchedule } from './forkid.ts'
-import { createHost, PeerGate, selfAddrs } from './host.ts'
+import { createHost, PeerGate, peerOf, selfAddrs } from './host.ts'
 import type { BaseServices, HostConfig } from './host.ts'
 import { PeerExchange } from './peerExchange.ts'
 import { STATUS_VERSION, decodeStatus, encodeStatus, statusMismatch } from './status.ts'
@@ -50,6 +50,15 @@ export interface NetworkOptions {
 export interface ChainPeer {
   id: PeerId
   status: Status
+}
+
+/** A chain peer's connection, for admin_peers. */
+export interface PeerConnectionInfo {
+  peer: ChainPeer
+  inbound: boolean
+  remoteAddress: string
+  /** kept connected: --staticnodes or admin_addPeer */
+  static: boolean
 }
 
 interface NetworkEvents {
@@ -169,6 +178,43 @@ export class Network extends EventEmitter<NetworkEvents> {
   /** Connected peers that passed the handshake. */
   chainPeers(): ChainPeer[] {
     return [...this.peersById.values()]
+  }
+
+  /** How each chain peer is connected. */
+  peerConnections(): PeerConnectionInfo[] {
+    return this.chainPeers().flatMap((peer) => {
+      const conn = this.node.getConnections(peer.id)[0]
+      if (conn === undefined) return []
+      return [{ peer, inbound: conn.direction === 'inbound', remoteAddress: conn.remoteAddr.toString(), static: this.exchange.isStatic(peer.id) }]
+    })
+  }
+
+  /** admin_addPeer: keeps `addr` (a multiaddr with /p2p/PEERID) connected, as a static node. */
+  addPeer(addr: string): void {
+    peerOf(addr)
+    this.exchange.addStatic(addr)
+  }
+
+  /** admin_removePeer: stops keeping `addr` connected and disconnects its peer. */
+  async removePeer(addr: string): Promise<void> {
+    const peer = peerOf(addr)
+    this.exchange.removeStatic(addr)
+    this.dropPeer(peer)
+    await this.node.hangUp(peer).catch(() => {})
+  }
+
+  /** Disconnects a peer and refuses it, either way, until unblockPeer (cairn's admin_blockPeer). */
+  async blockPeer(peer: PeerId): Promise<void> {
+    this.gate.block(peer.toString())
+    this.log.info('Blocked peer', { peer: peer.toString() })
+    this.dropPeer(peer)
+    await this.node.hangUp(peer).catch(() => {})
+  }
+
+  /** Lets a blocked (or banned) peer connect again; the peer exchange and static nodes redial it. */
+  unblockPeer(peer: PeerId): void {
+    this.gate.unblock(peer.toString())
+    this.log.info('Unblocked peer', { peer: peer.toString() })
   }
 
   /** Announces a block this node sealed (peers forward it once their chain accepted it). */

@@ -24,6 +24,8 @@ export class PeerExchange {
   private timer: NodeJS.Timeout | undefined
   private round = 0
   private running = false
+  /** --staticnodes and those added with admin_addPeer: kept connected */
+  private readonly staticNodes: Set<string>
 
   constructor(node: Libp2p, cfg: HostConfig, gate: PeerGate, log: Logger, intervalMs = 2_000) {
     this.node = node
@@ -31,6 +33,21 @@ export class PeerExchange {
     this.gate = gate
     this.log = log
     this.intervalMs = intervalMs
+    this.staticNodes = new Set(cfg.staticNodes)
+  }
+
+  isStatic(peer: PeerId): boolean {
+    return [...this.staticNodes].some((a) => peerOf(a).equals(peer))
+  }
+
+  /** Keeps `addr` (with /p2p/PEERID) connected from now on, dialling it at once. */
+  addStatic(addr: string): void {
+    this.staticNodes.add(addr)
+    this.dial(addr)
+  }
+
+  removeStatic(addr: string): void {
+    this.staticNodes.delete(addr)
   }
 
   /** Registers the answering side (before the node starts). */
@@ -84,7 +101,7 @@ export class PeerExchange {
   }
 
   private async tick(): Promise<void> {
-    for (const addr of this.cfg.staticNodes) this.dial(addr)
+    for (const addr of this.staticNodes) this.dial(addr)
     if (!this.cfg.discovery) return
     const peers = this.node.getPeers()
     if (peers.length >= this.cfg.maxPeers) return

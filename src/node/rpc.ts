@@ -8,6 +8,7 @@ import { CliqueEngine } from '../consensus/clique/engine.ts'
 import type { Sealer } from '../consensus/clique/sealer.ts'
 import { ChainTracer } from '../execution/trace.ts'
 import { cliqueRpcContext } from '../rpc/clique.ts'
+import type { AdminNetwork } from '../rpc/admin.ts'
 import type { RpcContext } from '../rpc/context.ts'
 import { createRegistry } from '../rpc/index.ts'
 import type { CallObserver } from '../rpc/jsonrpc.ts'
@@ -30,7 +31,7 @@ export interface RpcParts {
   /** unlocked keys for eth_accounts / eth_sign / eth_sendTransaction */
   accounts?: UnlockedAccounts
   /** peers and sync progress (absent with --dev or --maxpeers 0) */
-  p2p?: { network: { chainPeers(): unknown[] }; sync: { progress(): { startingBlock: bigint; currentBlock: bigint; highestBlock: bigint } | undefined } }
+  p2p?: { network: AdminNetwork & { chainPeers(): unknown[] }; sync: { progress(): { startingBlock: bigint; currentBlock: bigint; highestBlock: bigint } | undefined } }
   /** told about every call's duration and outcome (--metrics) */
   onCall?: CallObserver
 }
@@ -61,6 +62,7 @@ export async function startRpc(chain: Chain, flags: Flags, log: Logger, parts: R
     ...(chain.engine instanceof CliqueEngine ? cliqueRpcContext(chain, chain.engine, parts.sealer) : {}),
     ...(txpool !== undefined ? { txpool, pendingTxs: { onPending: (listener) => forwardPending(txpool, listener) } } : {}),
     ...(parts.accounts !== undefined ? { accounts: parts.accounts } : {}),
+    ...(parts.p2p !== undefined ? { admin: { network: parts.p2p.network, chainConfig: chain.genesisSpec.config } } : {}),
     txFeeCap: BigInt(Math.round(Number(flags['rpc.txfeecap'] ?? '1') * 1e18)),
     ...(flags['miner.gaslimit'] !== undefined ? { minerGasCeil: BigInt(intFlag(flags['miner.gaslimit'], 'miner.gaslimit', 5000)) } : {}),
   }

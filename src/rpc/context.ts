@@ -2,6 +2,7 @@ import type { Block } from '@ethereumjs/block'
 import type { TypedTransaction } from '@ethereumjs/tx'
 
 import type { ChainReader } from '../chain/types.ts'
+import type { AdminContext } from './admin.ts'
 import type { UnlockedAccounts } from './accounts.ts'
 import type { CallExecution } from '../execution/call.ts'
 import type { StateProofs } from '../execution/proof.ts'
@@ -39,6 +40,8 @@ export interface RpcContext {
   readonly txpool?: TxPoolRpc
   /** keys the operator unlocked (--unlock, or --dev's accounts): eth_accounts, eth_sign, eth_sendTransaction */
   readonly accounts?: UnlockedAccounts
+  /** The network and chain parameters for the admin namespace (absent without p2p). */
+  readonly admin?: Pick<AdminContext, 'network' | 'chainConfig'>
   /** geth --rpc.txfeecap in wei (default 1 ether); 0 disables the check */
   readonly txFeeCap?: bigint
   /** geth --miner.gaslimit: the gas limit testing_buildBlockV1's blocks move towards (geth's 60M by default) */

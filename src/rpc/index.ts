@@ -1,4 +1,5 @@
 import { ethAccounts } from './accounts.ts'
+import { admin } from './admin.ts'
 import { clique } from './clique.ts'
 import type { RpcContext } from './context.ts'
 import { debug } from './debug.ts'
@@ -27,6 +28,7 @@ export function createRegistry(ctx: RpcContext): Registry {
   if (ctx.txpool !== undefined) registry.add(txpool, ctx)
   // served only where a transport asks for it (--http.api ...,testing), as geth
   if (ctx.simulation !== undefined) registry.add(testing, { chain: ctx.chain, simulation: ctx.simulation, txpool: ctx.txpool, gasCeil: ctx.minerGasCeil })
+  if (ctx.admin !== undefined) registry.add(admin, { chain: ctx.chain, clientVersion: ctx.clientVersion, ...ctx.admin })
   if (ctx.tracer !== undefined) registry.add(debug, { chain: ctx.chain, tracer: ctx.tracer, execution: ctx.execution, txpool: ctx.txpool })
   // geth's FilterAPI: polling filters on every transport, subscriptions on those that carry notifications
   if (ctx.chainEvents !== undefined) {
