@@ -184,3 +184,35 @@ for (const [transport, connect] of transports) {
     })
   })
 }
+
+describe('ethers v6 against cairn --dev --dev.period 0 (a block as soon as a transaction waits)', { timeout: 60_000 }, () => {
+  const node = suiteDevNode(['--dev.period', '0'])
+
+  it('transfers sent right after the previous one is mined reuse no nonce (cacheTimeout -1)', async (t) => {
+    const provider = new JsonRpcProvider(node().url, undefined, { cacheTimeout: -1, pollingInterval: 100 })
+    t.after(() => provider.destroy())
+    const wallet = new Wallet(deployer.privateKey, provider)
+    const before = await provider.getBalance(recipient.address)
+    const blocks: number[] = []
+    for (let i = 0; i < 5; i++) {
+      const receipt = (await (await wallet.sendTransaction({ to: recipient.address, value: 1_000n })).wait(1, 10_000))!
+      assert.equal(receipt.status, 1)
+      blocks.push(receipt.blockNumber)
+    }
+    assert.equal(await provider.getBalance(recipient.address), before + 5_000n)
+    assert.equal(new Set(blocks).size, 5, 'each transfer sealed in a block of its own')
+  })
+
+  it('a NonceManager burst is sealed in order without waiting for a period', async (t) => {
+    const provider = new JsonRpcProvider(node().url, undefined, { cacheTimeout: -1, pollingInterval: 100 })
+    t.after(() => provider.destroy())
+    const signer = new NonceManager(new Wallet(spare.privateKey, provider))
+    const first = await provider.getTransactionCount(spare.address, 'pending')
+    const sent = []
+    for (let i = 0; i < 10; i++) sent.push(await signer.sendTransaction({ to: recipient.address, value: 1n }))
+    const receipts = await Promise.all(sent.map((tx) => tx.wait(1, 10_000)))
+    assert.deepEqual(sent.map((tx) => tx.nonce), sent.map((_, i) => first + i))
+    assert.ok(receipts.every((r) => r!.status === 1))
+    assert.equal(await provider.getTransactionCount(spare.address, 'latest'), first + 10)
+  })
+})

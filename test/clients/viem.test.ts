@@ -66,6 +66,13 @@ for (const [transportName, connect] of transports) {
       ;({ client, wallet } = connectClients(node(), connect(node())))
     })
 
+    it('eth_fillTransaction answers -32601, the code on which viem falls back to filling transactions itself', async () => {
+      await assert.rejects(client.request({ method: 'eth_fillTransaction' as never, params: [{}] as never }), (err: unknown) => {
+        assert.equal(((err as BaseError).walk((e) => typeof (e as { code?: unknown }).code === 'number') as unknown as { code: number }).code, -32601)
+        return true
+      })
+    })
+
     it('deploys contracts with the default fees', async () => {
       assert.equal(await client.getChainId(), 1337)
       for (const [name, compiled, args] of [['token', token, [SUPPLY]], ['probe', probe, []], ['events', events, []]] as const) {
