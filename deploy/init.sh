@@ -22,29 +22,41 @@ if [ -f "$NETWORK_DIR/genesis.json" ]; then
   exit 0
 fi
 
-signers=""
-for name in $SEALERS; do
-  dir="$NETWORK_DIR/$name"
+new_sealer() {
+  dir="$NETWORK_DIR/$1"
   # left by an init that did not finish: no network runs on it yet
   rm -rf "$dir"
   mkdir -p "$dir"
   (umask 077 && od -An -N32 -tx1 /dev/urandom | tr -d ' \n' > "$dir/password.txt")
-  address=$(cairn account new --datadir "$dir" --lightkdf --password "$dir/password.txt" | sed -n 's/^Public address of the key: *//p')
-  echo "$address" > "$dir/address"
+  cairn account new --datadir "$dir" --lightkdf --password "$dir/password.txt" | sed -n 's/^Public address of the key: *//p' > "$dir/address"
+  echo "init: sealer $1 is $(cat "$dir/address")"
+}
+
+# each step runs for all nodes at once: most of a cairn command's time is starting up
+for name in $SEALERS; do new_sealer "$name" & done
+wait
+signers=""
+for name in $SEALERS; do
+  address=$(cat "$NETWORK_DIR/$name/address")
+  [ -n "$address" ] || { echo "init: no key for $name" >&2; exit 1; }
   signers="$signers${signers:+,}$address"
-  echo "init: sealer $name is $address"
 done
 
 # written under a temporary name and moved last: an init that did not finish starts over next time
 cairn genesis new --chain-id "$CHAIN_ID" --period "$PERIOD" --signer "$signers" --alloc "$ALLOC" --out "$NETWORK_DIR/genesis.json.tmp"
+pids=""
 for name in $SEALERS $WORKERS; do
   rm -rf "$NETWORK_DIR/$name/chaindata"
-  cairn init --datadir "$NETWORK_DIR/$name" "$NETWORK_DIR/genesis.json.tmp"
+  cairn init --datadir "$NETWORK_DIR/$name" "$NETWORK_DIR/genesis.json.tmp" &
+  pids="$pids $!"
 done
-
 mkdir -p "$NETWORK_DIR/bootnode"
 rm -f "$NETWORK_DIR/bootnode/nodekey"
-peer=$(cairn key generate --out "$NETWORK_DIR/bootnode/nodekey" | sed -n 's/^Peer ID: //p')
+cairn key generate --out "$NETWORK_DIR/bootnode/nodekey" > "$NETWORK_DIR/bootnode/peer.txt" &
+pids="$pids $!"
+# waiting for each job by its id fails the script (set -e) when that job failed
+for pid in $pids; do wait "$pid"; done
+peer=$(sed -n 's/^Peer ID: //p' "$NETWORK_DIR/bootnode/peer.txt")
 echo "$BOOTNODE_ADDR/p2p/$peer" > "$NETWORK_DIR/bootnodes"
 mv "$NETWORK_DIR/genesis.json.tmp" "$NETWORK_DIR/genesis.json"
 echo "init: network ready in $NETWORK_DIR (bootnode $BOOTNODE_ADDR/p2p/$peer)"

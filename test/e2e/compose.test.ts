@@ -230,7 +230,13 @@ describe('docker-compose.yml', () => {
     await headsAgree(urls, 2, 25_000)
     const included = await transferIsSealed(worker, 15_000)
     await headsAgree(urls, included, 10_000)
-    const ready = await fetch(`http://127.0.0.1:${map.ports.get('worker')!.get(6060)}/readiness`)
+    const workerMetrics = `http://127.0.0.1:${map.ports.get('worker')!.get(6060)}`
+    const ready = await fetch(`${workerMetrics}/readiness`)
     assert.equal(ready.status, 200, 'the worker is ready: it has peers and is not behind')
+    // the worker imports every block from its peers and sees which sealer signed each
+    const text = await (await fetch(`${workerMetrics}/metrics`)).text()
+    assert.match(text, /^cairn_block_import_seconds_count [1-9]\d*$/m)
+    assert.match(text, /^cairn_p2p_peers [1-9]\d*$/m)
+    assert.ok([...text.matchAll(/^cairn_clique_signed_blocks_total\{signer="0x[0-9a-f]{40}"\} [1-9]/gm)].length >= 2, 'blocks come from more than one sealer')
   })
 })
