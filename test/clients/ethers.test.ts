@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { before, describe, it } from 'node:test'
 
 import { Contract, ContractFactory, JsonRpcProvider, NonceManager, Wallet, WebSocketProvider, isError, parseEther, solidityPackedKeccak256 } from 'ethers'
-import type { AbstractProvider, ContractTransactionResponse, EventLog } from 'ethers'
+import type { ContractTransactionResponse, EventLog, JsonRpcApiProvider } from 'ethers'
 
 import { devAccounts } from '../../src/accounts/devAccounts.ts'
 import { compileContract } from '../solc.ts'
@@ -27,16 +27,16 @@ function firstWithin<T>(ms: number, subscribe: (deliver: (value: T) => void) => 
   })
 }
 
-const transports: [string, (node: DevNode) => AbstractProvider][] = [
-  // cacheTimeout -1: ethers would otherwise reuse a nonce read within 250 ms (see the offline toolchain notes)
+// cacheTimeout -1: ethers would otherwise reuse a nonce read within 250 ms (see the offline toolchain notes)
+const transports: [string, (node: DevNode) => JsonRpcApiProvider][] = [
   ['HTTP', (node) => new JsonRpcProvider(node.url, undefined, { cacheTimeout: -1, pollingInterval: 200 })],
-  ['WebSocket', (node) => new WebSocketProvider(node.wsUrl!)],
+  ['WebSocket', (node) => new WebSocketProvider(node.wsUrl!, undefined, { cacheTimeout: -1 })],
 ]
 
 for (const [transport, connect] of transports) {
   describe(`ethers v6 over ${transport} against cairn --dev`, { timeout: 120_000 }, () => {
     const node = suiteDevNode([], { ws: true })
-    let provider: AbstractProvider
+    let provider: JsonRpcApiProvider
     let wallet: Wallet
     let plainToken: Contract
     let callProbe: Contract
@@ -63,7 +63,7 @@ for (const [transport, connect] of transports) {
 
     it('fee data comes from eth_gasPrice, eth_maxPriorityFeePerGas and the head', async () => {
       const fees = await provider.getFeeData()
-      const tip = BigInt(await (provider as JsonRpcProvider).send('eth_maxPriorityFeePerGas', []))
+      const tip = BigInt(await provider.send('eth_maxPriorityFeePerGas', []))
       assert.equal(fees.maxPriorityFeePerGas, tip)
       assert.ok(fees.gasPrice !== null && fees.gasPrice >= tip)
       assert.ok(fees.maxFeePerGas !== null && fees.maxFeePerGas > tip)
@@ -74,7 +74,7 @@ for (const [transport, connect] of transports) {
       const [senderBefore, recipientBefore, tip] = await Promise.all([
         provider.getBalance(deployer.address),
         provider.getBalance(recipient.address),
-        (provider as JsonRpcProvider).send('eth_maxPriorityFeePerGas', []).then(BigInt),
+        provider.send('eth_maxPriorityFeePerGas', []).then(BigInt),
       ])
       const tx = await wallet.sendTransaction({ to: recipient.address, value })
       assert.equal(tx.type, 2)
@@ -144,6 +144,18 @@ for (const [transport, connect] of transports) {
       assert.deepEqual(seen, [seen[0], seen[0] + 1, seen[0] + 2])
     })
 
+    it(`provider.on("pending") hears a sent transaction (${transport === 'HTTP' ? 'eth_newPendingTransactionFilter' : 'eth_subscribe newPendingTransactions'})`, async () => {
+      const heard = new Set<string>()
+      await provider.on('pending', (hash: string) => heard.add(hash))
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      const tx = await wallet.sendTransaction({ to: recipient.address, value: 1n })
+      const deadline = Date.now() + 15_000
+      while (!heard.has(tx.hash) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100))
+      await provider.removeAllListeners('pending')
+      assert.ok(heard.has(tx.hash), 'the pending transaction was announced')
+      await tx.wait(1, 20_000)
+    })
+
     it('a failing call and a failing estimate give the revert reason', async () => {
       for (const attempt of [() => callProbe.add.staticCall(0n), () => callProbe.add.estimateGas(0n)]) {
         await assert.rejects(attempt(), (err: unknown) => {
@@ -154,7 +166,7 @@ for (const [transport, connect] of transports) {
         })
       }
       // the node's own answer, which ethers keeps in info.error
-      const raw = await (provider as JsonRpcProvider)
+      const raw = await provider
         .send('eth_call', [{ to: await callProbe.getAddress(), data: callProbe.interface.encodeFunctionData('add', [0n]) }, 'latest'])
         .catch((err: { info?: { error?: { code: number; message: string } } }) => err.info?.error)
       assert.deepEqual({ code: raw?.code, message: raw?.message }, { code: 3, message: 'execution reverted: nothing to add' })
@@ -214,5 +226,27 @@ describe('ethers v6 against cairn --dev --dev.period 0 (a block as soon as a tra
     assert.deepEqual(sent.map((tx) => tx.nonce), sent.map((_, i) => first + i))
     assert.ok(receipts.every((r) => r!.status === 1))
     assert.equal(await provider.getTransactionCount(spare.address, 'latest'), first + 10)
+  })
+})
+
+describe('ethers v6 maps the pool refusals of cairn by their geth wording', { timeout: 60_000 }, () => {
+  const node = suiteDevNode(['--dev.period', '0'])
+
+  it('nonce too low, replacement underpriced, insufficient funds', async (t) => {
+    const provider = new JsonRpcProvider(node().url, undefined, { cacheTimeout: -1, pollingInterval: 100 })
+    t.after(() => provider.destroy())
+    const wallet = new Wallet(deployer.privateKey, provider)
+    const fees = { gasLimit: 21_000n, maxFeePerGas: 10n ** 10n, maxPriorityFeePerGas: 10n ** 9n }
+    await (await wallet.sendTransaction({ to: recipient.address, value: 1n, ...fees })).wait(1, 10_000)
+
+    await assert.rejects(wallet.sendTransaction({ to: recipient.address, value: 1n, nonce: 0, ...fees }), (err: unknown) => isError(err, 'NONCE_EXPIRED'))
+
+    // a nonce beyond the next waits in the pool; the same nonce at the same price cannot replace it
+    const queued = { to: recipient.address, value: 1n, nonce: 5, ...fees }
+    await wallet.sendTransaction(queued)
+    await assert.rejects(wallet.sendTransaction({ ...queued, value: 2n }), (err: unknown) => isError(err, 'REPLACEMENT_UNDERPRICED'))
+
+    const pauper = Wallet.createRandom(provider)
+    await assert.rejects(pauper.sendTransaction({ to: recipient.address, value: 1n, nonce: 0, ...fees }), (err: unknown) => isError(err, 'INSUFFICIENT_FUNDS'))
   })
 })
