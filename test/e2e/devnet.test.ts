@@ -4,7 +4,7 @@ import { describe, it } from 'node:test'
 import type { TestContext } from 'node:test'
 
 import type { DevnetNode } from '../../src/cli/devnet.ts'
-import { CAIRN, tempDir } from '../helpers.ts'
+import { CAIRN, runCairn, tempDir } from '../helpers.ts'
 import { headsAgree, rpc, transferIsSealed, waitFor } from './networkChecks.ts'
 
 /** Starts `cairn devnet ARGS` and resolves with its JSON line, a way to wait for its exit, and its stderr so far. */
@@ -86,5 +86,17 @@ describe('cairn devnet', { concurrency: true }, () => {
     assert.equal(second.nodes[1].peerId, first.nodes[1].peerId, 'node keys are kept')
     second.devnet.kill('SIGTERM')
     assert.equal(await second.exited, 0)
+  })
+
+  it('refuses bad arguments with exit code 2 and prints its usage on --help', async () => {
+    const missing = await runCairn(['devnet', '--sealers', '2'])
+    assert.equal(missing.code, 2)
+    assert.match(missing.stderr, /--datadir DIR is required/)
+    const tooMany = await runCairn(['devnet', '--sealers', '11', '--datadir', 'x'])
+    assert.equal(tooMany.code, 2)
+    assert.match(tooMany.stderr, /--sealers: expected an integer in \[1, 10\]/)
+    const help = await runCairn(['devnet', '--help'])
+    assert.equal(help.code, 0)
+    assert.match(help.stdout, /--base-port P/)
   })
 })
