@@ -182,44 +182,56 @@ interface Started {
 
 /** Starts the bootnode, then every node pointed at it; prints the JSON line; stops them all on a signal. */
 async function runDevnet(specs: NodeSpec[], opts: DevnetOptions, log: Logger): Promise<number> {
-  const started: Started[] = []
+  // every spawned child, ready or not, so a signal during startup stops the ones still starting too
+  const children: ChildProcess[] = []
   let stopping = false
-  const stopAll = async () => {
+  let stopped: Promise<void> | undefined
+  const stopAll = () => {
     stopping = true
-    await Promise.all(started.map(({ child }) => stopChild(child)))
+    stopped ??= Promise.all(children.map(stopChild)).then(() => {})
+    return stopped
   }
+  const signalled = new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', resolve)
+    process.once('SIGTERM', resolve)
+  })
+  signalled.then((signal) => {
+    log.info(`Got ${signal}, stopping the devnet...`)
+    return stopAll()
+  })
   const onDeath = (s: Started, code: number | null, signal: NodeJS.Signals | null) => {
     if (stopping) return
     log.error('Devnet node exited', { node: s.spec.name, role: s.spec.role, pid: s.node.pid, code, signal, log: join(s.spec.datadir, 'node.log') })
   }
+  const start = (spec: NodeSpec, extraArgs: string[]) => startChild(spec, extraArgs, (child) => children.push(child), onDeath)
+  let nodes: DevnetNode[]
   try {
     const [bootSpec, ...nodeSpecs] = specs
-    const boot = await startChild(bootSpec, [], onDeath)
-    started.push(boot)
-    const bootnodes = ['--bootnodes', boot.node.p2p]
-    started.push(...(await Promise.all(nodeSpecs.map((spec) => startChild(spec, bootnodes, onDeath)))))
+    const boot = await start(bootSpec, [])
+    const rest = await Promise.all(nodeSpecs.map((spec) => start(spec, ['--bootnodes', boot.node.p2p])))
+    nodes = [boot, ...rest].map((s) => s.node)
   } catch (err) {
-    log.error(`Devnet failed to start: ${(err as Error).message}`)
+    if (!stopping) log.error(`Devnet failed to start: ${(err as Error).message}`)
+    const code = stopping ? 0 : 1
     await stopAll()
-    return 1
+    return code
   }
-  process.stdout.write(`${JSON.stringify({ nodes: started.map((s) => s.node) })}\n`)
-  log.info('Devnet running', { nodes: started.length, datadir: opts.datadir })
-  return new Promise((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (stopping) return
-      log.info(`Got ${signal}, stopping the devnet...`)
-      stopAll().then(() => resolve(0))
-    }
-    process.once('SIGINT', onSignal)
-    process.once('SIGTERM', onSignal)
-  })
+  if (stopping) {
+    await stopAll()
+    return 0
+  }
+  process.stdout.write(`${JSON.stringify({ nodes })}\n`)
+  log.info('Devnet running', { nodes: nodes.length, datadir: opts.datadir })
+  await signalled
+  await stopAll()
+  return 0
 }
 
 /** Spawns one node logging to DATADIR/node.log and resolves once its log has announced every endpoint. */
-function startChild(spec: NodeSpec, extraArgs: string[], onDeath: (s: Started, code: number | null, signal: NodeJS.Signals | null) => void): Promise<Started> {
+function startChild(spec: NodeSpec, extraArgs: string[], onSpawn: (child: ChildProcess) => void, onDeath: (s: Started, code: number | null, signal: NodeJS.Signals | null) => void): Promise<Started> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [CAIRN_BIN, ...spec.args, ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'] })
+    onSpawn(child)
     const logFile = createWriteStream(join(spec.datadir, 'node.log'), { flags: 'a' })
     child.stderr!.pipe(logFile)
     const found: { rpc?: string; ws?: string; self?: string } = {}
