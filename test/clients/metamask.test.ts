@@ -188,6 +188,13 @@ describe('MetaMask protocol against cairn --dev', { timeout: 120_000 }, () => {
     const waiting = (await rpc('eth_sendRawTransaction', [await sign(nonce + 1)])) as string
     await new Promise((resolve) => setTimeout(resolve, 1_500))
     assert.equal(await rpc('eth_getTransactionReceipt', [waiting]), null)
+    // MetaMask's pending tracker: the pool's transaction, with no block yet
+    const pending = (await rpc('eth_getTransactionByHash', [waiting])) as Json
+    checkFields(pending, { hash: HASH, from: ADDRESS, to: ADDRESS, nonce: QUANTITY, gas: QUANTITY, maxFeePerGas: QUANTITY, maxPriorityFeePerGas: QUANTITY, value: QUANTITY, input: DATA, type: QUANTITY, chainId: QUANTITY, r: QUANTITY, s: QUANTITY }, 'transaction')
+    assert.deepEqual(
+      [pending.hash, pending.nonce, pending.blockHash, pending.blockNumber, pending.transactionIndex],
+      [waiting, `0x${(nonce + 1).toString(16)}`, null, null, null],
+    )
     const filler = (await rpc('eth_sendRawTransaction', [await sign(nonce)])) as string
     const deadline = Date.now() + 20_000
     for (;;) {
