@@ -230,7 +230,8 @@ async function runDevnet(specs: NodeSpec[], opts: DevnetOptions, log: Logger): P
 /** Spawns one node logging to DATADIR/node.log and resolves once its log has announced every endpoint. */
 function startChild(spec: NodeSpec, extraArgs: string[], onSpawn: (child: ChildProcess) => void, onDeath: (s: Started, code: number | null, signal: NodeJS.Signals | null) => void): Promise<Started> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [CAIRN_BIN, ...spec.args, ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'] })
+    // a session of its own: Ctrl-C reaches only devnet, which stops the nodes itself (and says which died otherwise)
+    const child = spawn(process.execPath, [CAIRN_BIN, ...spec.args, ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'], detached: true })
     onSpawn(child)
     const logFile = createWriteStream(join(spec.datadir, 'node.log'), { flags: 'a' })
     child.stderr!.pipe(logFile)
