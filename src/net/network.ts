@@ -5,6 +5,7 @@ import type { Block } from '@ethereumjs/block'
 import { gossipsub } from '@libp2p/gossipsub'
 import type { GossipSub, GossipsubMessage, TopicValidatorResult } from '@libp2p/gossipsub'
 import type { Libp2p, PeerId } from '@libp2p/interface'
+import { RLP } from '@ethereumjs/rlp'
 import { createTxFromRLP } from '@ethereumjs/tx'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { bytesToHex } from '@ethereumjs/util'
@@ -24,10 +25,15 @@ import { RateLimiter, request, serve } from './wire.ts'
 import type { RequestHandler } from './wire.ts'
 
 export const STATUS_PROTOCOL = '/cairn/status/1'
+/** Transactions sent to one peer: the pool to a new peer, and transactions a reorg put back (gossip will not resend). */
+export const POOLED_TXS_PROTOCOL = '/cairn/pooled_txs/1'
+/** bytes of transactions per pooled_txs request */
+const POOLED_TXS_BATCH_BYTES = 1024 * 1024
 
 /** How the transaction pool answers a gossiped transaction; `code` is a TxPoolErrorCode. */
 export interface GossipTxPool {
   addRemotes(txs: TypedTransaction[]): Promise<({ code: string } | undefined)[]>
+  content(): { pending: ReadonlyMap<string, ReadonlyMap<bigint, { tx: TypedTransaction }>> }
   on(event: 'pending', listener: (txs: { tx: TypedTransaction }[]) => void): unknown
   off(event: 'pending', listener: (txs: { tx: TypedTransaction }[]) => void): unknown
 }
@@ -109,8 +115,16 @@ export class Network extends EventEmitter<NetworkEvents> {
   private readonly strikes: Map<string, number>
   private readonly limiter = new RateLimiter({ burst: 2048, perSecond: 512 })
   private readonly exchange: PeerExchange
+  /** The transactions of the blocks the last reorg removed: gossipsub has seen them, so it would not resend them. */
+  private reorgedTxs = new Set<string>()
+  private readonly onHead = (_head: Block, removed: Block[]) => {
+    if (removed.length > 0) this.reorgedTxs = new Set(removed.flatMap((b) => b.transactions.map((tx) => bytesToHex(tx.hash()))))
+  }
   private readonly onPendingTxs = (txs: { tx: TypedTransaction }[]) => {
     for (const { tx } of txs) void this.publish(this.txTopic, tx.serialize())
+    // the pool took back transactions a reorg removed: they go to every peer directly
+    const reinjected = txs.map(({ tx }) => tx).filter((tx) => this.reorgedTxs.delete(bytesToHex(tx.hash())))
+    if (reinjected.length > 0) for (const peer of this.chainPeers()) void this.pushTxs(peer.id, reinjected)
   }
 
   private constructor(opts: NetworkOptions, node: Libp2p<Services>, gate: PeerGate, topics: { block: string; tx: string }, strikes: Map<string, number>) {
@@ -157,6 +171,7 @@ export class Network extends EventEmitter<NetworkEvents> {
     const { node } = this
     await serve(node, STATUS_PROTOCOL, (payload, peer) => this.answerStatus(payload, peer), { timeoutMs: STATUS_TIMEOUT_MS })
     await this.exchange.serve()
+    if (this.opts.txpool !== undefined) await this.serve(POOLED_TXS_PROTOCOL, (payload, peer) => this.receivePooledTxs(payload, peer), (payload) => Math.ceil(payload.length / 4096))
     node.addEventListener('peer:connect', (e) => void this.handshake(e.detail))
     node.addEventListener('peer:disconnect', (e) => this.dropPeer(e.detail))
     await node.start()
@@ -165,12 +180,14 @@ export class Network extends EventEmitter<NetworkEvents> {
     pubsub.subscribe(this.blockTopic)
     pubsub.subscribe(this.txTopic)
     this.opts.txpool?.on('pending', this.onPendingTxs)
+    this.opts.chain.on('head', this.onHead)
     this.exchange.start()
     this.log.info('Started P2P networking', { self: selfAddrs(node).join(','), maxpeers: this.opts.host.maxPeers, discovery: this.opts.host.discovery })
   }
 
   async stop(): Promise<void> {
     this.opts.txpool?.off('pending', this.onPendingTxs)
+    this.opts.chain.off('head', this.onHead)
     this.exchange.stop()
     await this.node.stop()
   }
@@ -332,7 +349,12 @@ export class Network extends EventEmitter<NetworkEvents> {
     const isNew = !this.peersById.has(id)
     const chainPeer = { id: peer, status: remote }
     this.peersById.set(id, chainPeer)
-    if (isNew) this.log.info('Peer connected', { peer: id, head: Number(remote.headNumber), td: remote.td, peers: this.peersById.size })
+    if (isNew) {
+      this.log.info('Peer connected', { peer: id, head: Number(remote.headNumber), td: remote.td, peers: this.peersById.size })
+      // geth sends its pool to a new peer too: gossip reached only the peers of its moment
+      const pending = this.opts.txpool?.content().pending
+      if (pending !== undefined) void this.pushTxs(peer, [...pending.values()].flatMap((byNonce) => [...byNonce.values()].map(({ tx }) => tx)))
+    }
     this.emit('peer', chainPeer)
     return chainPeer
   }
@@ -389,6 +411,47 @@ export class Network extends EventEmitter<NetworkEvents> {
       this.ban(from, (err as Error).message)
       return 'reject' as TopicValidatorResult
     }
+  }
+
+  /** Sends transactions to one peer over POOLED_TXS_PROTOCOL, in batches of at most POOLED_TXS_BATCH_BYTES. */
+  private async pushTxs(peer: PeerId, txs: TypedTransaction[]): Promise<void> {
+    let batch: Uint8Array[] = []
+    let size = 0
+    const send = async () => {
+      if (batch.length > 0) await this.request(peer, POOLED_TXS_PROTOCOL, RLP.encode(batch), { timeoutMs: STATUS_TIMEOUT_MS, maxChunks: 1 })
+      batch = []
+      size = 0
+    }
+    try {
+      for (const tx of txs) {
+        const raw = tx.serialize()
+        if (size + raw.length > POOLED_TXS_BATCH_BYTES) await send()
+        batch.push(raw)
+        size += raw.length
+      }
+      await send()
+    } catch (err) {
+      this.log.debug('Transaction push failed', { peer: peer.toString(), err: (err as Error).message })
+    }
+  }
+
+  /** A peer's pending transactions, into the pool (which gossips the new ones on). */
+  private async receivePooledTxs(payload: Uint8Array, from: PeerId): Promise<Uint8Array[]> {
+    const pool = this.opts.txpool
+    if (pool === undefined) return []
+    let txs: TypedTransaction[]
+    try {
+      const list = RLP.decode(payload) as unknown
+      if (!Array.isArray(list) || !list.every((x) => x instanceof Uint8Array)) throw new Error('expected a list of transactions')
+      const common = this.opts.chain.heads().latest.common
+      txs = list.map((raw: Uint8Array) => createTxFromRLP(raw, { common }))
+    } catch (err) {
+      this.penalise(from, `undecodable pooled transactions: ${(err as Error).message}`)
+      throw err
+    }
+    const refused = await pool.addRemotes(txs)
+    if (refused.some((r) => r !== undefined && INVALID_TX_CODES.has(r.code))) this.penalise(from, 'invalid pooled transaction')
+    return []
   }
 
   private async validateTx(data: Uint8Array, from: PeerId): Promise<TopicValidatorResult> {
