@@ -29,7 +29,7 @@ The first run writes DIR (genesis.json, bootnode/, node1/ ...); later runs conti
                    WebSocket P+200+K (default: free ports)
   --verbosity V    the nodes' log level (default 3); each node logs to DIR/<node>/node.log`
 
-/** Chosen so the one JSON line and the README agree: `cairn --dev`'s chain id. */
+/** `cairn --dev`'s chain id, so wallets and scripts set up for --dev work unchanged */
 const DEVNET_CHAIN_ID = 1337
 const DEV_BALANCE = 10_000n * 10n ** 18n
 const DEVNET_GAS_LIMIT = 60_000_000n
@@ -77,7 +77,13 @@ export async function devnetCommand(args: string[]): Promise<number> {
     return 0
   }
   const log = createLogger(3)
-  const specs = await prepareDevnet(opts, log)
+  let specs
+  try {
+    specs = await prepareDevnet(opts, log)
+  } catch (err) {
+    log.error(`Devnet setup failed: ${(err as Error).message}`)
+    return 1
+  }
   return runDevnet(specs, opts, log)
 }
 
@@ -108,7 +114,8 @@ function parseDevnetArgs(args: string[]): DevnetOptions | undefined {
 
 /**
  * Writes what the network needs on its first run (genesis, each node's initialised datadir, the sealers' keys with
- * light scrypt and their password files, the bootnode's key) and returns how to start each process.
+ * light scrypt and their password files) and returns how to start each process; the bootnode and the nodes create
+ * their node keys on first start.
  */
 async function prepareDevnet(opts: DevnetOptions, log: Logger): Promise<NodeSpec[]> {
   const accounts = devAccounts(10)
