@@ -1,0 +1,125 @@
+// The network scenario: a 4-node `cairn devnet` (3 sealers, 1 worker, 1 s period), the transfer load sent to the
+// worker. Block propagation is read from the nodes' logs (debug level): the sealer's "Successfully sealed new block"
+// to each other node's "Imported gossiped block" of the same hash (millisecond timestamps, one clock).
+
+import { spawn } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+
+import type { DriverConfig, DriverMessage, DriverTask } from './driver.ts'
+import { CAIRN, ROOT, removeTempDir, tempDir, track, trackPid } from './nodes.ts'
+import { percentile } from './workload.ts'
+
+export interface NetworkResult {
+  submitted: number
+  included: number
+  confirmedTps: number
+  propagationP50Ms: number
+  propagationP99Ms: number
+  /** gossip arrivals measured (blocks × receiving nodes) */
+  propagationSamples: number
+  cpuMsPerTx: number
+}
+
+interface DevnetNode {
+  role: 'bootnode' | 'sealer' | 'worker'
+  rpc: string | null
+  pid: number
+  datadir: string
+}
+
+type Drive = (node: { pid: number; pids?: number[] }, config: DriverConfig, onResult: (m: Extract<DriverMessage, { type: 'result' }>, cpuMs: number, peakRssMb: number) => void) => Promise<void>
+
+interface NetworkOptions {
+  reps: number
+  smoke: boolean
+  driverConfig: (url: string, tasks: DriverTask[]) => DriverConfig
+  drive: Drive
+  say: (line: string) => void
+}
+
+// "INFO  [11-22|07:21:11.123] message key=value ..." (UTC, the year is not logged)
+const LINE = /^\w+\s+\[(\d\d)-(\d\d)\|(\d\d):(\d\d):(\d\d)\.(\d{3})\] (Successfully sealed new block|Imported gossiped block) number=\d+ hash=(0x[0-9a-f]+)/
+const year = new Date().getUTCFullYear()
+
+function blockEvents(logFile: string): { sealed: Map<string, number>; imported: Map<string, number> } {
+  const sealed = new Map<string, number>()
+  const imported = new Map<string, number>()
+  for (const line of readFileSync(logFile, 'utf8').split('\n')) {
+    const m = LINE.exec(line)
+    if (!m) continue
+    const at = Date.UTC(year, Number(m[1]) - 1, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]))
+    ;(m[7].startsWith('Successfully') ? sealed : imported).set(m[8], at)
+  }
+  return { sealed, imported }
+}
+
+async function startDevnet(datadir: string): Promise<{ nodes: DevnetNode[]; stop: () => Promise<void> }> {
+  const devnet = track(spawn(process.execPath, [CAIRN, 'devnet', '--sealers', '3', '--workers', '1', '--period', '1', '--verbosity', '4', '--datadir', datadir], { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT }))
+  let stderr = ''
+  devnet.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-20_000)))
+  const exited = new Promise<void>((resolve) => devnet.on('exit', () => resolve()))
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = ''
+    const timer = setTimeout(() => reject(new Error(`devnet did not start in 60 s:\n${stderr}`)), 60_000)
+    devnet.stdout!.on('data', (d) => {
+      out += d
+      if (out.includes('\n')) {
+        clearTimeout(timer)
+        resolve(out.slice(0, out.indexOf('\n')))
+      }
+    })
+    void exited.then(() => reject(new Error(`devnet exited:\n${stderr}`)))
+  })
+  const { nodes } = JSON.parse(line) as { nodes: DevnetNode[] }
+  for (const n of nodes) trackPid(n.pid)
+  return {
+    nodes,
+    stop: async () => {
+      devnet.kill('SIGTERM') // devnet stops its nodes (SIGKILL after 10 s)
+      const timer = setTimeout(() => devnet.kill('SIGKILL'), 15_000)
+      await exited
+      clearTimeout(timer)
+    },
+  }
+}
+
+export async function runNetwork(opts: NetworkOptions): Promise<{ results: NetworkResult[] } | { skipped: string }> {
+  if (!existsSync(join(ROOT, 'src/cli/devnet.ts'))) return { skipped: '`cairn devnet` (src/cli/devnet.ts) does not exist' }
+  const results: NetworkResult[] = []
+  for (let rep = 0; rep < opts.reps; rep++) {
+    opts.say(`network ${rep + 1}/${opts.reps}: cairn devnet --sealers 3 --workers 1 --period 1`)
+    const datadir = tempDir('cairn-bench-devnet-')
+    const devnet = await startDevnet(datadir)
+    try {
+      const chainNodes = devnet.nodes.filter((n) => n.role !== 'bootnode')
+      const worker = chainNodes.find((n) => n.role === 'worker')!
+      let result: NetworkResult | undefined
+      await opts.drive({ pid: worker.pid, pids: chainNodes.map((n) => n.pid) }, opts.driverConfig(worker.rpc!, ['setup', 'transfers']), (m, cpuMs) => {
+        if (!m.load) return
+        result = { submitted: m.load.submitted, included: m.load.included, confirmedTps: m.load.confirmedTps, propagationP50Ms: NaN, propagationP99Ms: NaN, propagationSamples: 0, cpuMsPerTx: cpuMs / m.load.submitted }
+      })
+      const events = chainNodes.map((n) => blockEvents(join(n.datadir, 'node.log')))
+      const delays: number[] = []
+      for (const [i, own] of events.entries()) {
+        for (const [hash, sealedAt] of own.sealed) {
+          for (const [j, other] of events.entries()) {
+            const importedAt = other.imported.get(hash)
+            if (j !== i && importedAt !== undefined) delays.push(importedAt - sealedAt)
+          }
+        }
+      }
+      if (result) {
+        Object.assign(result, { propagationP50Ms: percentile(delays, 50), propagationP99Ms: percentile(delays, 99), propagationSamples: delays.length })
+        results.push(result)
+        opts.say(`  confirmed ${result.confirmedTps.toFixed(0)} tx/s (${result.included}/${result.submitted}), propagation p50 ${result.propagationP50Ms} ms p99 ${result.propagationP99Ms} ms over ${delays.length} arrivals`)
+      }
+    } finally {
+      await devnet.stop()
+      removeTempDir(datadir)
+    }
+  }
+  return { results }
+}
+
+
