@@ -4,17 +4,10 @@ import { join, resolve } from 'node:path'
 
 import { bytesToHex } from '@ethereumjs/util'
 
-import { Chain } from '../chain/chain.ts'
-import { exportBlockFile, importBlockFiles } from '../chain/importer.ts'
-import { runNode } from '../node/node.ts'
 import { VERSION } from '../node/version.ts'
-import { accountCommand } from './account.ts'
-import { devnetCommand } from './devnet.ts'
 import { FLAGS, UsageError, flagsHelp, intFlag, parseFlags } from './flags.ts'
 import type { Flags } from './flags.ts'
-import { genesisCommand } from './genesis.ts'
 import { createLogger } from './log.ts'
-import { bootnodeCommand, keyCommand } from './p2p.ts'
 
 const COMMANDS = {
   init: 'cairn init --datadir DIR genesis.json          write a geth genesis into a new datadir',
@@ -46,12 +39,13 @@ function defaultDatadir(flags: Flags): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  // These commands take their own flags, so they are dispatched before the node flags are parsed.
-  if (argv[0] === 'account') return accountCommand(argv.slice(1))
-  if (argv[0] === 'genesis') return genesisCommand(argv.slice(1))
-  if (argv[0] === 'key') return keyCommand(argv.slice(1))
-  if (argv[0] === 'bootnode') return bootnodeCommand(argv.slice(1))
-  if (argv[0] === 'devnet') return devnetCommand(argv.slice(1))
+  // These commands take their own flags, so they are dispatched before the node flags are parsed. Modules load on
+  // demand: loading the node (libp2p, the EVM) takes seconds that `account new` or `genesis new` need not wait.
+  if (argv[0] === 'account') return (await import('./account.ts')).accountCommand(argv.slice(1))
+  if (argv[0] === 'genesis') return (await import('./genesis.ts')).genesisCommand(argv.slice(1))
+  if (argv[0] === 'key') return (await import('./p2p.ts')).keyCommand(argv.slice(1))
+  if (argv[0] === 'bootnode') return (await import('./p2p.ts')).bootnodeCommand(argv.slice(1))
+  if (argv[0] === 'devnet') return (await import('./devnet.ts')).devnetCommand(argv.slice(1))
   let parsed
   try {
     parsed = parseFlags(argv)
@@ -72,6 +66,8 @@ export async function main(argv: string[]): Promise<number> {
   const [command, ...args] = positionals
   const datadir = defaultDatadir(flags)
   try {
+    const { Chain } = await import('../chain/chain.ts')
+    const { exportBlockFile, importBlockFiles } = await import('../chain/importer.ts')
     switch (command) {
       case 'init': {
         if (args.length !== 1) throw new UsageError(`usage: ${COMMANDS.init}`)
@@ -109,7 +105,7 @@ export async function main(argv: string[]): Promise<number> {
         return 0
       }
       case undefined:
-        return await runNode(flags, datadir, log)
+        return await (await import('../node/node.ts')).runNode(flags, datadir, log)
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)}; run \`cairn --help\``)
     }
