@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { describe, it } from 'node:test'
 
 import { bytesToHex } from '@ethereumjs/util'
@@ -50,8 +52,22 @@ describe('crash safety', () => {
     const datadir = tempDir(t)
     const init = await runCairn(['init', '--datadir', datadir, fixture('execution-apis/genesis.json')])
     assert.equal(init.code, 0, init.stderr)
+    // kill at points spread over the import itself, measured on this machine (an empty import gives the start-up
+    // time), so the kills land during the import whether the machine is idle or busy
+    const probe = tempDir(t)
+    assert.equal((await runCairn(['init', '--datadir', probe, fixture('execution-apis/genesis.json')])).code, 0)
+    const empty = join(probe, 'empty.rlp')
+    writeFileSync(empty, new Uint8Array())
+    const timed = async (file: string) => {
+      const started = Date.now()
+      assert.equal((await runCairn(['import', '--datadir', probe, file])).code, 0)
+      return Date.now() - started
+    }
+    const startup = await timed(empty)
+    const importing = Math.max(100, (await timed(fixture('execution-apis/chain.rlp'))) - startup)
     const heads: bigint[] = []
-    for (const ms of [500, 800, 1100, 1400, 1700, 2000]) {
+    for (const fraction of [0.1, 0.25, 0.4, 0.55, 0.7, 0.85]) {
+      const ms = startup + Math.round(importing * fraction)
       await importAndKill(datadir, ms)
       heads.push(await assertConsistent(datadir))
     }
