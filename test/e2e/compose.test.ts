@@ -196,7 +196,7 @@ describe('docker-compose.yml', () => {
     for (const p of dashboard.panels) assert.equal(p.datasource.uid, datasource.uid)
   })
 
-  it('forms the network when its cairn services run as local processes: heads agree, the worker answers and its transactions are sealed', { timeout: 60_000 }, async (t) => {
+  it('forms the network when its cairn services run as local processes: heads agree, the worker answers and its transactions are sealed', { timeout: 150_000 }, async (t) => {
     const root = tempDir(t, 'cairn-compose-')
     const map: LocalMapping = { mounts: new Map(), ports: new Map() }
     for (const [name, s] of cairnServices) {
@@ -219,7 +219,7 @@ describe('docker-compose.yml', () => {
     const running = new Map(rest.map((name) => [name, startService(t, name, map)]))
     const nodes = rest.filter((n) => n !== 'bootnode')
     for (const [name, r] of running) {
-      await waitFor(`${name} to start`, 20_000, async () => (/HTTP server started|Started bootnode/.test(r.log()) ? true : undefined)).catch((err) => {
+      await waitFor(`${name} to start`, 45_000, async () => (/HTTP server started|Started bootnode/.test(r.log()) ? true : undefined)).catch((err) => {
         throw new Error(`${err.message}\n${r.log()}`)
       })
     }
@@ -227,7 +227,7 @@ describe('docker-compose.yml', () => {
     const worker = urls[nodes.indexOf('worker')]
     assert.equal(await rpc(worker, 'eth_chainId'), '0x539')
     assert.equal((await rpc(urls[0], 'clique_getSigners')).length, 3)
-    await headsAgree(urls, 2, 25_000)
+    await headsAgree(urls, 2, 45_000)
     const included = await transferIsSealed(worker, 15_000)
     await headsAgree(urls, included, 10_000)
     const workerMetrics = `http://127.0.0.1:${map.ports.get('worker')!.get(6060)}`

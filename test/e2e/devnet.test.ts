@@ -16,7 +16,7 @@ async function startDevnet(t: TestContext, args: string[]) {
   const exited = new Promise<number | null>((resolve) => devnet.on('exit', (code) => resolve(code)))
   const line = await new Promise<string>((resolve, reject) => {
     let out = ''
-    const timer = setTimeout(() => reject(new Error(`devnet did not start:\n${stderr}`)), 40_000)
+    const timer = setTimeout(() => reject(new Error(`devnet did not start:\n${stderr}`)), 90_000)
     devnet.stdout!.on('data', (d) => {
       out += d
       if (out.includes('\n')) {
@@ -52,7 +52,7 @@ describe('cairn devnet', { concurrency: true }, () => {
     const urls = nodes.filter((n) => n.rpc !== null).map((n) => n.rpc!)
     assert.equal(await rpc(worker.rpc!, 'eth_chainId'), '0x539')
     assert.deepEqual((await rpc(nodes[1].rpc!, 'clique_getSigners')).length, 2)
-    await headsAgree(urls, 2, 20_000)
+    await headsAgree(urls, 2, 40_000)
     const included = await transferIsSealed(worker.rpc!, 15_000)
     await headsAgree(urls, included, 15_000)
 
