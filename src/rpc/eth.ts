@@ -2,6 +2,7 @@
  * The eth namespace's chain-reading methods, answering as geth's internal/ethapi and eth/api_backend.go do:
  * lookups by block that find nothing return null, state lookups at an unknown block fail with "header not found".
  */
+import { createBlock } from '@ethereumjs/block'
 import type { Block, BlockHeader } from '@ethereumjs/block'
 import { createBlob4844TxFromSerializedNetworkWrapper, createTxFromRLP } from '@ethereumjs/tx'
 import type { TypedTransaction } from '@ethereumjs/tx'
@@ -17,7 +18,7 @@ import { RpcError, RpcErrorKind, executionReverted, hashNotCanonical, headerForH
 import { baseFee, blobBaseFee, feeHistory, gasPriceOracle } from './fees.ts'
 import { logCriteria, queryLogs } from './filters.ts'
 import type { LogCriteria } from './filters.ts'
-import { formatBlock, formatBlockReceipts, formatReceiptAt, formatTransaction, inclusionIn, toData, toQuantity } from './format.ts'
+import { formatBlock, formatBlockReceipts, formatHeader, formatReceiptAt, formatTransaction, inclusionIn, toData, toQuantity } from './format.ts'
 import type { JsonObject } from './format.ts'
 import {
   address,
@@ -42,6 +43,13 @@ import { methodsOver, namespace } from './registry.ts'
 import { formatSimulatedBlock, simulateOptions, simulateRequest, simulating } from './simulate.ts'
 
 const method = methodsOver<RpcContext>()
+
+/** geth's GetUncleBy*AndIndex: the uncle as a block of its own header (no transactions); null past the end. */
+function uncleAt(block: Block | undefined, index: bigint): JsonObject | null {
+  const uncle = block?.uncleHeaders[Number(index)]
+  if (uncle === undefined || index >= BigInt(block!.uncleHeaders.length)) return null
+  return formatBlock(createBlock({ header: uncle.toJSON() }, { common: uncle.common, skipConsensusFormatValidation: true }), false)
+}
 
 /** geth's --rpc.txfeecap default: 1 ether */
 const DEFAULT_TX_FEE_CAP = 10n ** 18n
@@ -304,6 +312,32 @@ export const eth = namespace<RpcContext>('eth', [
     handler: async (ctx, blockHash) => {
       const block = await ctx.chain.getBlockByHash(blockHash)
       return block === undefined ? null : toQuantity(block.transactions.length)
+    },
+  }),
+  method({
+    name: 'eth_getUncleByBlockHashAndIndex',
+    params: [hash, uintQuantity],
+    handler: async (ctx, blockHash, index) => uncleAt(await ctx.chain.getBlockByHash(blockHash), index),
+  }),
+  method({
+    name: 'eth_getUncleByBlockNumberAndIndex',
+    params: [blockNumber, uintQuantity],
+    handler: async (ctx, number, index) => uncleAt(await blockByNumber(ctx.chain, number), index),
+  }),
+  method({
+    name: 'eth_getHeaderByNumber',
+    params: [blockNumber],
+    handler: async (ctx, number) => {
+      const header = await headerByNumber(ctx.chain, number)
+      return header === undefined ? null : formatHeader(header, ctx.author)
+    },
+  }),
+  method({
+    name: 'eth_getHeaderByHash',
+    params: [hash],
+    handler: async (ctx, blockHash) => {
+      const header = await ctx.chain.getHeaderByHash(blockHash)
+      return header === undefined ? null : formatHeader(header, ctx.author)
     },
   }),
   method({

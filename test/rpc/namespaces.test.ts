@@ -167,4 +167,14 @@ describe('eth, net, web3 over the conformance chain', () => {
     assert.deepEqual(await rpc(server, 'eth_getBlockReceipts', []), { error: { code: -32602, message: 'missing value for required argument 0' } })
     assert.deepEqual(await rpc(server, 'eth_chainId', ['0x1']), { error: { code: -32602, message: 'too many arguments, want at most 0' } })
   })
+  it('answers headers by number and hash, and null for uncles a block does not have', async () => {
+    const block = (await rpc(server, 'eth_getBlockByNumber', ['0x2c', false])).result as Record<string, unknown>
+    const header = (await rpc(server, 'eth_getHeaderByNumber', ['0x2c'])).result as Record<string, unknown>
+    const { size: _size, transactions: _txs, uncles: _uncles, withdrawals: _w, ...fields } = block
+    assert.deepEqual(header, fields)
+    assert.deepEqual((await rpc(server, 'eth_getHeaderByHash', [BLOCK_2C])).result, header)
+    assert.deepEqual(await rpc(server, 'eth_getHeaderByHash', [UNKNOWN_HASH]), { result: null })
+    assert.deepEqual(await rpc(server, 'eth_getUncleByBlockNumberAndIndex', ['0x2c', '0x0']), { result: null })
+    assert.deepEqual(await rpc(server, 'eth_getUncleByBlockHashAndIndex', [BLOCK_2C, '0x0']), { result: null })
+  })
 })
