@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 import type { DriverConfig, DriverMessage, DriverTask } from './driver.ts'
+import type { PhaseStats } from './run.ts'
 import { CAIRN, ROOT, removeTempDir, tempDir, track, trackPid } from './nodes.ts'
 import { percentile } from './workload.ts'
 
@@ -28,7 +29,7 @@ interface DevnetNode {
   datadir: string
 }
 
-type Drive = (node: { pid: number; pids?: number[] }, config: DriverConfig, onResult: (m: Extract<DriverMessage, { type: 'result' }>, cpuMs: number, peakRssMb: number) => void) => Promise<void>
+type Drive = (node: { pid: number; pids?: number[] }, config: DriverConfig, onResult: (m: Extract<DriverMessage, { type: 'result' }>, phases: Map<string, PhaseStats>) => void) => Promise<void>
 
 interface NetworkOptions {
   reps: number
@@ -95,14 +96,18 @@ export async function runNetwork(opts: NetworkOptions): Promise<{ results: Netwo
       const chainNodes = devnet.nodes.filter((n) => n.role !== 'bootnode')
       const worker = chainNodes.find((n) => n.role === 'worker')!
       let result: NetworkResult | undefined
-      await opts.drive({ pid: worker.pid, pids: chainNodes.map((n) => n.pid) }, opts.driverConfig(worker.rpc!, ['setup', 'transfers']), (m, cpuMs) => {
+      // blocks sealed while the network was still forming (peers connecting, the 3 s wait) are not counted
+      const loadStartedAt = Date.now()
+      await opts.drive({ pid: worker.pid, pids: chainNodes.map((n) => n.pid) }, opts.driverConfig(worker.rpc!, ['setup', 'transfers']), (m, phases) => {
         if (!m.load) return
+        const cpuMs = phases.get('transfers')?.cpuMs ?? NaN
         result = { submitted: m.load.submitted, included: m.load.included, confirmedTps: m.load.confirmedTps, propagationP50Ms: NaN, propagationP99Ms: NaN, propagationSamples: 0, cpuMsPerTx: cpuMs / m.load.submitted }
       })
       const events = chainNodes.map((n) => blockEvents(join(n.datadir, 'node.log')))
       const delays: number[] = []
       for (const [i, own] of events.entries()) {
         for (const [hash, sealedAt] of own.sealed) {
+          if (sealedAt < loadStartedAt) continue
           for (const [j, other] of events.entries()) {
             const importedAt = other.imported.get(hash)
             if (j !== i && importedAt !== undefined) delays.push(importedAt - sealedAt)
@@ -112,7 +117,7 @@ export async function runNetwork(opts: NetworkOptions): Promise<{ results: Netwo
       if (result) {
         Object.assign(result, { propagationP50Ms: percentile(delays, 50), propagationP99Ms: percentile(delays, 99), propagationSamples: delays.length })
         results.push(result)
-        opts.say(`  confirmed ${result.confirmedTps.toFixed(0)} tx/s (${result.included}/${result.submitted}), propagation p50 ${result.propagationP50Ms} ms p99 ${result.propagationP99Ms} ms over ${delays.length} arrivals`)
+        opts.say(`  confirmed ${result.confirmedTps?.toFixed(0)} tx/s (${result.included}/${result.submitted}), propagation p50 ${result.propagationP50Ms} ms p99 ${result.propagationP99Ms} ms over ${delays.length} arrivals`)
       }
     } finally {
       await devnet.stop()

@@ -21,10 +21,11 @@ const { values: args } = parseArgs({
     scenarios: { type: 'string', default: 'transfers,erc20,reads,import,network' },
     reps: { type: 'string' },
     transfers: { type: 'string' },
-    senders: { type: 'string', default: '50' },
+    senders: { type: 'string' },
     'read-seconds': { type: 'string' },
     'read-clients': { type: 'string', default: '16' },
     'import-blocks': { type: 'string' },
+    'confirm-timeout': { type: 'string' },
     out: { type: 'string', default: join(ROOT, 'bench/results') },
   },
   strict: true,
@@ -36,11 +37,14 @@ const options = {
   nodes: args.nodes!.split(',') as NodeName[],
   scenarios: new Set(args.scenarios!.split(',')),
   reps: Number(args.reps ?? (smoke ? 1 : 3)),
-  perScenario: Number(args.transfers ?? (smoke ? 200 : 20_000)),
-  senders: Number(args.senders),
+  // smoke: just enough to cross a block boundary and exercise every code path, in well under two minutes
+  perScenario: Number(args.transfers ?? (smoke ? 60 : 20_000)),
+  senders: Number(args.senders ?? (smoke ? 10 : 50)),
   readSeconds: Number(args['read-seconds'] ?? (smoke ? 0.3 : 5)),
   readClients: Number(args['read-clients']),
-  importBlocks: Number(args['import-blocks'] ?? (smoke ? 50 : 10_000)),
+  importBlocks: Number(args['import-blocks'] ?? (smoke ? 20 : 10_000)),
+  // seconds to wait for every transaction of a load scenario to be included; a run that misses it reports no confirmed rate
+  confirmTimeoutS: Number(args['confirm-timeout'] ?? (smoke ? 60 : 600)),
   out: args.out!,
 }
 for (const n of options.nodes) if (!(n in startNode)) throw new Error(`unknown node ${n} (cairn, anvil, hardhat)`)
@@ -78,30 +82,37 @@ const driverConfig = (url: string, tasks: DriverTask[]): DriverConfig => ({
   batchConcurrency: 4,
   readClients: options.readClients,
   readSecondsPerMethod: options.readSeconds,
-  confirmTimeoutMs: smoke ? 60_000 : Math.max(120_000, options.perScenario * 20),
+  confirmTimeoutMs: options.confirmTimeoutS * 1000,
 })
 
-/** Runs the driver against `node`, reading the node's counters at every phase edge the driver marks. */
-function drive(node: { pid: number; pids?: number[] }, config: DriverConfig, onResult: (m: Extract<DriverMessage, { type: 'result' }>, cpuMs: number, peakRssMb: number) => void): Promise<void> {
+/** The node's CPU and peak RSS over one phase the driver marked (`label:start` to `label:end`). */
+export interface PhaseStats {
+  cpuMs: number
+  peakRssMb: number
+}
+
+/** Runs the driver against `node` (or the sum of `pids`), reading the counters at every phase edge the driver marks. */
+function drive(node: { pid: number; pids?: number[] }, config: DriverConfig, onResult: (m: Extract<DriverMessage, { type: 'result' }>, phases: Map<string, PhaseStats>) => void): Promise<void> {
   const pids = node.pids ?? [node.pid]
-  const child = track(fork(join(ROOT, 'bench/driver.ts'), [JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }))
-  let startCpu = 0
-  let window = { cpuMs: 0, peakRssMb: 0 }
+  const child = track(fork(join(ROOT, 'bench/driver.ts'), [JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' }))
+  const startCpu = new Map<string, number>()
+  const phases = new Map<string, PhaseStats>()
   const totalStats = () => pids.map(procStats).reduce((a, s) => ({ cpuMs: a.cpuMs + s.cpuMs, peakRssMb: Math.max(a.peakRssMb, s.peakRssMb) }), { cpuMs: 0, peakRssMb: 0 })
   return new Promise((resolve, reject) => {
     let done = false
     child.on('message', (m: DriverMessage) => {
       if (m.type === 'mark') {
+        const phase = m.label.replace(/:(start|end)$/, '')
         if (m.label.endsWith(':start')) {
           pids.forEach(resetPeakRss)
-          startCpu = totalStats().cpuMs
+          startCpu.set(phase, totalStats().cpuMs)
         } else {
           const end = totalStats()
-          window = { cpuMs: end.cpuMs - startCpu, peakRssMb: end.peakRssMb }
+          phases.set(phase, { cpuMs: end.cpuMs - (startCpu.get(phase) ?? end.cpuMs), peakRssMb: end.peakRssMb })
         }
         child.send({ type: 'ack' })
       } else if (m.type === 'result') {
-        onResult(m, window.cpuMs, window.peakRssMb)
+        onResult(m, phases)
       } else done = true
     })
     child.on('exit', (code) => (done ? resolve() : reject(new Error(`load driver exited with ${code}`))))
@@ -120,15 +131,15 @@ function recordLoad(scenario: string, node: string, load: LoadResult, cpuMs: num
   }
 }
 
-function recordReads(node: string, reads: ReadResult[], cpuMs: number) {
+function recordReads(node: string, reads: ReadResult[], phases: Map<string, PhaseStats>) {
   for (const r of reads) {
     record(`reads ${r.method}`, 'req/s', node, r.reqPerSec)
+    const phase = phases.get(`reads:${r.method}`)
+    if (phase) record(`reads ${r.method}`, 'node CPU ms/req', node, phase.cpuMs / r.requests)
     record(`reads ${r.method}`, 'p50 ms', node, r.p50Ms)
     record(`reads ${r.method}`, 'p99 ms', node, r.p99Ms)
     if (r.errors > 0) notes.push(`reads ${r.method} on ${node}: ${r.errors}/${r.requests} errors`)
   }
-  // the reads' CPU is one window per method in the driver; only the last one reaches here, so it is not reported per method
-  void cpuMs
 }
 
 const loadTasks: DriverTask[] = []
@@ -153,14 +164,15 @@ try {
           continue
         }
         try {
-          await drive(node, driverConfig(node.url, ['setup', ...loadTasks]), (m, cpuMs, peakRssMb) => {
-            raw.push({ rep, node: name, ...m, cpuMs, peakRssMb })
+          await drive(node, driverConfig(node.url, ['setup', ...loadTasks]), (m, phases) => {
+            const { cpuMs, peakRssMb } = phases.get(m.task) ?? { cpuMs: NaN, peakRssMb: NaN }
+            raw.push({ rep, node: name, ...m, phases: Object.fromEntries(phases) })
             if (m.load) {
               recordLoad(scenarioName[m.task], name, m.load, cpuMs, peakRssMb)
               say(`  ${m.task}: accepted ${m.load.acceptedTps.toFixed(0)} tx/s, confirmed ${m.load.confirmedTps.toFixed(0)} tx/s (${m.load.included}/${m.load.submitted} in ${m.load.blocks} blocks), p99 ${m.load.latencyP99Ms.toFixed(0)} ms, ${(cpuMs / m.load.submitted).toFixed(2)} CPU ms/tx, ${peakRssMb.toFixed(0)} MB`)
             }
             if (m.reads) {
-              recordReads(name, m.reads, cpuMs)
+              recordReads(name, m.reads, phases)
               say(`  reads: ${m.reads.map((r) => `${r.method} ${r.reqPerSec.toFixed(0)}/s`).join(', ')}`)
             }
           })
@@ -185,7 +197,7 @@ try {
   }
 
   if (options.scenarios.has('network')) {
-    const outcome = await runNetwork({ reps: options.reps, smoke, driverConfig, drive, say })
+    const outcome = await runNetwork({ reps: options.reps, smoke, driverConfig, drive, say }).catch((err: Error) => ({ skipped: `failed: ${err.message.split('\n')[0]}` }))
     if ('skipped' in outcome) {
       notes.push(`network skipped: ${outcome.skipped}`)
       say(`network skipped: ${outcome.skipped}`)
@@ -197,6 +209,7 @@ try {
         record('network (devnet 3 sealers + worker)', 'propagation p50 ms', 'cairn', r.propagationP50Ms)
         record('network (devnet 3 sealers + worker)', 'propagation p99 ms', 'cairn', r.propagationP99Ms)
         record('network (devnet 3 sealers + worker)', 'CPU ms/tx (4 nodes)', 'cairn', r.cpuMsPerTx)
+        if (r.included < r.submitted) notes.push(`network: ${r.included}/${r.submitted} transactions included before the ${driverConfig('', []).confirmTimeoutMs / 1000} s timeout`)
       }
     }
   }
