@@ -119,7 +119,7 @@ export class Synchronizer {
       if (peer.status.td > td) void this.check()
       // the first peer that is not ahead tells a starting node its head is current
       else if (this.syncing === undefined && this.checking === undefined) this.markReady()
-    })
+    }, (err) => this.log.debug('Peer status check failed', { peer: peer.id.toString(), err: (err as Error).message }))
   }
 
   private async ourTd(): Promise<bigint> {

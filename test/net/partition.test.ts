@@ -14,9 +14,18 @@ import { datadir, head, httpUrl, rpc, spawnCairn, startBootnode, waitUntil } fro
 import type { CliqueEngine } from '../../src/consensus/clique/engine.ts'
 import { Sealer } from '../../src/consensus/clique/sealer.ts'
 import { startNode, testLogger, waitFor } from './testkit.ts'
+import type { NetNode } from './testkit.ts'
 
 const [S1, S2, S3, SENDER] = devAccounts(4)
 const GWEI = 1_000_000_000n
+
+/** Stops in-process nodes while their chains are open (the test's after hooks close the chains first). */
+async function stopNodes(nodes: NetNode[]): Promise<void> {
+  for (const node of nodes) {
+    node.sync.stop()
+    await node.network.stop()
+  }
+}
 
 describe('a network partition', () => {
   it('2|2 split: the side with two of three signers keeps sealing, the other seals at most one block; after healing all converge on the heavier chain and the lone side\'s transaction is sealed', { timeout: 90_000 }, async (t) => {
@@ -102,9 +111,10 @@ describe('a network partition', () => {
     const hash = bytesToHex(tx.hash())
     // b joins after the gossip and takes the pool on connect; c, connected to b only, gets it by b's gossip
     const other = await startNode(t, 'other', c.chain, { txpool: pools[2] })
-    await startNode(t, 'late', b.chain, { txpool: pools[1], host: { staticNodes: [lone.addr, other.addr] } })
+    const late = await startNode(t, 'late', b.chain, { txpool: pools[1], host: { staticNodes: [lone.addr, other.addr] } })
     await waitFor('the transaction in the late peer\'s pool', () => pools[1].has(hash))
     await waitFor('the transaction passed on by the late peer', () => pools[2].has(hash))
+    await stopNodes([lone, other, late])
   })
 
   it('a transaction a reorg takes off the chain goes back to the pool and on to the peers (gossip already saw it)', { timeout: 30_000 }, async (t) => {
@@ -128,8 +138,9 @@ describe('a network partition', () => {
     await ySealer.sealNow()
     assert.equal(pools[0].has(hash), false)
 
-    await startNode(t, 'y', y.chain, { txpool: pools[1], host: { staticNodes: [xNode.addr] } })
+    const yNode = await startNode(t, 'y', y.chain, { txpool: pools[1], host: { staticNodes: [xNode.addr] } })
     await waitFor('x on y\'s chain', () => x.chain.heads().latest.number === 2n)
     await waitFor('the transaction back in x\'s pool and pushed to y', () => pools[0].has(hash) && pools[1].has(hash))
+    await stopNodes([xNode, yNode])
   })
 })
