@@ -19,6 +19,14 @@ async function serve(t: TestContext, node: NetNode, apis: string[]): Promise<(me
   }
 }
 
+/** Stops in-process nodes while their chains are open (the test's after hooks close the chains first). */
+async function stopNodes(nodes: NetNode[]): Promise<void> {
+  for (const node of nodes) {
+    node.sync.stop()
+    await node.network.stop()
+  }
+}
+
 const connected = (a: NetNode, b: NetNode) => a.network.chainPeers().some((p) => p.id.equals(b.network.peerId))
 
 describe('admin namespace', () => {
@@ -83,6 +91,7 @@ describe('admin namespace', () => {
     // no longer static: the peer exchange does not dial it back
     await new Promise((r) => setTimeout(r, 1_200))
     assert.equal(connected(a, b), false)
+    await stopNodes([a, b])
   })
 
   it('admin_blockPeer refuses a peer both ways until admin_unblockPeer (cairn extension)', async (t) => {
@@ -101,5 +110,6 @@ describe('admin namespace', () => {
     assert.equal((await callA('admin_unblockPeer', [b.addr])).result, true)
     await waitFor('b back', () => connected(a, b) && connected(b, a))
     assert.equal((await callA('admin_blockPeer', ['not-a-peer'])).error?.code, -32602)
+    await stopNodes([a, b])
   })
 })
