@@ -83,7 +83,9 @@ export async function runImport(opts: { blocks: number; reps: number; cacheDir: 
       // /proc disappears with the process: sample the peak while it runs
       const sampler = setInterval(() => {
         try {
-          peakRssMb = Math.max(peakRssMb, procStats(importer.child.pid!).peakRssMb)
+          // an exited, not yet reaped process has no VmHWM (NaN): keep the last real reading
+          const { peakRssMb: now } = procStats(importer.child.pid!)
+          if (Number.isFinite(now)) peakRssMb = Math.max(peakRssMb, now)
         } catch {}
       }, 100)
       await importer.exited

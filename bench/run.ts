@@ -44,7 +44,7 @@ const options = {
   readClients: Number(args['read-clients']),
   importBlocks: Number(args['import-blocks'] ?? (smoke ? 20 : 10_000)),
   // seconds to wait for every transaction of a load scenario to be included; a run that misses it reports no confirmed rate
-  confirmTimeoutS: Number(args['confirm-timeout'] ?? (smoke ? 60 : 600)),
+  confirmTimeoutS: Number(args['confirm-timeout'] ?? (smoke ? 30 : 600)),
   out: args.out!,
 }
 for (const n of options.nodes) if (!(n in startNode)) throw new Error(`unknown node ${n} (cairn, anvil, hardhat)`)
