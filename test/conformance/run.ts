@@ -50,7 +50,7 @@ export async function runConformance(opts: { quiet?: boolean } = {}): Promise<Re
       const r = await run([CAIRN, ...args], { capture: true })
       if (r.code !== 0) throw new Error(`cairn ${args[0]} failed:\n${r.out}`)
     }
-    const node = spawn(process.execPath, [CAIRN, '--datadir', datadir, '--http', '--http.port', '0', '--port', '0', '--http.api', APIS], { stdio: ['ignore', 'ignore', 'pipe'] })
+    const node = spawn(process.execPath, [CAIRN, '--datadir', datadir, '--http', '--http.port', '0', '--port', '0', '--http.api', APIS, '--rpc.evmtimeout', '60s'], { stdio: ['ignore', 'ignore', 'pipe'] })
     try {
       const url = await new Promise<string>((resolve, reject) => {
         let log = ''

@@ -138,7 +138,9 @@ describe('three Clique sealers (in-process transport, real chains and sealers)',
       const block = (await A.chain.getBlockByNumber(n))!
       if (block.header.difficulty === 2n) inTurn++
     }
-    assert.ok(inTurn >= 5, `blocks 1-6: ${inTurn} sealed in turn`)
+    // mostly in turn: the in-turn sealer seals at the timestamp, the others up to 1 s later (a busy machine may
+    // still let an out-of-turn block through, which the fork choice then handles)
+    assert.ok(inTurn >= 3, `blocks 1-6: ${inTurn} sealed in turn`)
 
     // 2. C goes offline: A and B keep the chain going, taking C's turns out of turn (difficulty 1)
     net.setOnline(C, false)

@@ -56,7 +56,9 @@ describe('eth, net, web3 over the conformance chain', () => {
     // a real pool: eth_sendRawTransaction fixtures are admitted against the chain's state, as in geth
     txpool = new TxPool(fixture.chain, { allowBlobTxs: true })
     await txpool.start()
-    server = await serve(fixture.chain, fixture.chain.callExecution(), txpool, { simulation: fixture.chain.simulation(), proofs: fixture.chain.stateProofs() })
+    // fixtures check results, not timing: no 5 s timeout answers on a busy machine
+    const limits = { evmTimeoutMs: 60_000 }
+    server = await serve(fixture.chain, fixture.chain.callExecution(limits), txpool, { simulation: fixture.chain.simulation(limits), proofs: fixture.chain.stateProofs() })
   })
   after(async () => {
     await server?.close()

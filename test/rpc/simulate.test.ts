@@ -49,7 +49,8 @@ describe('eth_simulateV1 over the conformance chain', () => {
   before(async () => {
     fixture = await openFixtureChain()
     const { chain } = fixture
-    server = await serve({ chain, clientVersion: clientVersion('0.1.0'), peerCount: () => 0, simulation: chain.simulation() })
+    // fixtures check results, not timing: a busy machine must not turn a slow simulation into geth's 5 s timeout
+    server = await serve({ chain, clientVersion: clientVersion('0.1.0'), peerCount: () => 0, simulation: chain.simulation({ evmTimeoutMs: 60_000 }) })
   })
   after(async () => {
     await server?.close()
@@ -149,9 +150,12 @@ describe('eth_simulateV1 over the conformance chain', () => {
   it('aborts a simulation past the EVM timeout', async () => {
     const slow = await serve({ chain: fixture.chain, clientVersion: '', peerCount: () => 0, simulation: fixture.chain.simulation({ gasCap: 0n, evmTimeoutMs: 100 }) })
     try {
-      assert.deepEqual(await rpc(slow, 'eth_simulateV1', simulation([{ stateOverrides: { [A]: { code: LOOP } }, calls: [{ to: A }] }])), {
-        error: { code: -32603, message: 'execution aborted (timeout = 100ms)' },
-      })
+      // geth answers either, depending on whether the deadline passes inside the EVM or between calls
+      const { error } = await rpc(slow, 'eth_simulateV1', simulation([{ stateOverrides: { [A]: { code: LOOP } }, calls: [{ to: A }] }]))
+      assert.ok(
+        [JSON.stringify({ code: -32603, message: 'execution aborted (timeout = 100ms)' }), JSON.stringify({ code: -32000, message: 'context deadline exceeded' })].includes(JSON.stringify(error)),
+        JSON.stringify(error),
+      )
     } finally {
       await slow.close()
     }
