@@ -5,10 +5,10 @@
 import { createServer } from 'node:http'
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import { isIP } from 'node:net'
-import type { AddressInfo } from 'node:net'
 import { gzipSync } from 'node:zlib'
 
 import { handleRequestBody } from './jsonrpc.ts'
+import { listen } from './listen.ts'
 import type { BatchLimits, CallObserver, InternalErrorSink } from './jsonrpc.ts'
 import type { MethodTable } from './registry.ts'
 
@@ -129,17 +129,9 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
     res.writeHead(200, { 'content-length': payload.length }).end(payload)
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(opts.port, host, () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
-  const port = (server.address() as AddressInfo).port
-  const urlHost = isIP(host) === 6 ? `[${host}]` : host
+  const { url, port } = await listen(server, opts.port, host, 'http')
   return {
-    url: `http://${urlHost}:${port}`,
+    url,
     port,
     close: () =>
       new Promise<void>((resolve, reject) => {

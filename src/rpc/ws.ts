@@ -6,8 +6,7 @@
  */
 import { createServer } from 'node:http'
 import type { IncomingMessage } from 'node:http'
-import { isIP } from 'node:net'
-import type { AddressInfo, Socket } from 'node:net'
+import type { Socket } from 'node:net'
 import { hostname } from 'node:os'
 
 import { WebSocket, WebSocketServer } from 'ws'
@@ -15,6 +14,7 @@ import type { RawData } from 'ws'
 
 import type { Logger } from '../cli/log.ts'
 import { handleRequestBody } from './jsonrpc.ts'
+import { listen } from './listen.ts'
 import type { BatchLimits, CallObserver, InternalErrorSink } from './jsonrpc.ts'
 import type { MethodTable } from './registry.ts'
 import { ConnectionSubscriptions } from './subscriptions.ts'
@@ -106,17 +106,9 @@ export async function startWsServer(opts: WsServerOptions): Promise<WsServer> {
     wss.handleUpgrade(req, socket, head, (ws) => serveConnection(ws, `${socket.remoteAddress}:${socket.remotePort}`, settings))
   })
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(opts.port, host, () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
-  const port = (server.address() as AddressInfo).port
-  const urlHost = isIP(host) === 6 ? `[${host}]` : host
+  const { url, port } = await listen(server, opts.port, host, 'ws')
   return {
-    url: `ws://${urlHost}:${port}`,
+    url,
     port,
     close: () =>
       new Promise<void>((resolve, reject) => {

@@ -1,0 +1,16 @@
+import type { Server } from 'node:http'
+import { isIP } from 'node:net'
+import type { AddressInfo } from 'node:net'
+
+/** Starts `server` on host:port (0 picks a free port) and gives the URL clients use, IPv6 hosts bracketed. */
+export async function listen(server: Server, port: number, host: string, scheme: 'http' | 'ws'): Promise<{ url: string; port: number }> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const bound = (server.address() as AddressInfo).port
+  return { url: `${scheme}://${isIP(host) === 6 ? `[${host}]` : host}:${bound}`, port: bound }
+}
