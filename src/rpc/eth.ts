@@ -13,7 +13,7 @@ import { forkConfigs } from '../config/forkConfig.ts'
 import type { ForkConfig } from '../config/forkConfig.ts'
 import type { RpcContext } from './context.ts'
 import { CallError, RevertError } from '../execution/call.ts'
-import type { BlockOverrides, CallExecution } from '../execution/call.ts'
+import type { CallExecution } from '../execution/call.ts'
 import { RpcError, RpcErrorKind, executionReverted, hashNotCanonical, headerForHashNotFound, headerNotFound, invalidParams, methodNotFound, serverError } from './errors.ts'
 import { baseFee, blobBaseFee, feeHistory, gasPriceOracle } from './fees.ts'
 import { logCriteria, queryLogs } from './filters.ts'
@@ -37,8 +37,9 @@ import {
   string,
   transactionArgs,
   uintQuantity,
+  toBlockOverrides,
 } from './params.ts'
-import type { BlockNumberParam, BlockOverridesParam, BlockRef, Param } from './params.ts'
+import type { BlockNumberParam, BlockRef, Param } from './params.ts'
 import { methodsOver, namespace } from './registry.ts'
 import { formatSimulatedBlock, simulateOptions, simulateRequest, simulating } from './simulate.ts'
 
@@ -185,21 +186,6 @@ async function executing<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
-export function toBlockOverrides(o: BlockOverridesParam | undefined): BlockOverrides | undefined {
-  if (o === undefined) return undefined
-  return {
-    number: o.Number,
-    difficulty: o.Difficulty,
-    time: o.Time,
-    gasLimit: o.GasLimit,
-    feeRecipient: o.FeeRecipient,
-    prevRandao: o.PrevRandao,
-    baseFeePerGas: o.BaseFeePerGas,
-    blobBaseFee: o.BlobBaseFee,
-    beaconRoot: o.BeaconRoot,
-    withdrawals: o.Withdrawals,
-  }
-}
 
 /** geth's --rpc.logquerylimit default: addresses, and topics per position, one eth_getLogs may ask for */
 const LOG_QUERY_LIMIT = 1000

@@ -3,6 +3,8 @@
  * rpc.BlockNumberOrHash). Each validator sees one raw JSON value; a failure throws ParamError with the message geth's
  * decoder gives, and the registry prefixes it with "invalid argument N: ".
  */
+import type { BlockOverrides } from '../execution/call.ts'
+
 
 export class ParamError extends Error {
   constructor(message: string) {
@@ -471,3 +473,20 @@ export const blockOverrides = goStruct<BlockOverridesParam>('override.BlockOverr
   BeaconRoot: hash,
   Withdrawals: goList('types.Withdrawals', { optional: false, parse: (v: unknown) => v }),
 })
+
+/** The decoded block overrides as execution takes them (eth_call, eth_estimateGas, debug_traceCall, simulateV1). */
+export function toBlockOverrides(o: BlockOverridesParam | undefined): BlockOverrides | undefined {
+  if (o === undefined) return undefined
+  return {
+    number: o.Number,
+    difficulty: o.Difficulty,
+    time: o.Time,
+    gasLimit: o.GasLimit,
+    feeRecipient: o.FeeRecipient,
+    prevRandao: o.PrevRandao,
+    baseFeePerGas: o.BaseFeePerGas,
+    blobBaseFee: o.BlobBaseFee,
+    beaconRoot: o.BeaconRoot,
+    withdrawals: o.Withdrawals,
+  }
+}

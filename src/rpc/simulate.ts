@@ -10,7 +10,7 @@ import { MAX_CALLS_PER_BLOCK, MAX_SIMULATE_BLOCKS, MAX_TOTAL_CALLS, SimulationEr
 import { RpcError, RpcErrorKind, gethCode, invalidParams } from './errors.ts'
 import { formatHeader, toData, toQuantity } from './format.ts'
 import type { Json, JsonObject } from './format.ts'
-import { ParamError, address, blockOverrides, boolean, goList, goStruct, stateOverride, transactionArgs, uint64Quantity } from './params.ts'
+import { ParamError, address, blockOverrides, toBlockOverrides, boolean, goList, goStruct, stateOverride, transactionArgs, uint64Quantity } from './params.ts'
 import type { BlockOverridesParam, Param, TransactionArgsParam } from './params.ts'
 
 interface WithdrawalParam {
@@ -77,20 +77,10 @@ export function simulateRequest(opts: SimOptsParam): SimulateRequest {
   }
 }
 
+/** eth_call's block overrides, with the withdrawals a simulated block pays decoded. */
 function simBlockOverrides(o: BlockOverridesParam | undefined): SimBlock['block'] {
-  if (o === undefined) return undefined
-  return {
-    number: o.Number,
-    difficulty: o.Difficulty,
-    time: o.Time,
-    gasLimit: o.GasLimit,
-    feeRecipient: o.FeeRecipient,
-    prevRandao: o.PrevRandao,
-    baseFeePerGas: o.BaseFeePerGas,
-    blobBaseFee: o.BlobBaseFee,
-    beaconRoot: o.BeaconRoot,
-    withdrawals: o.Withdrawals?.map((w) => withdrawal.parse(w)),
-  }
+  const overrides = toBlockOverrides(o)
+  return overrides === undefined ? undefined : { ...overrides, withdrawals: o?.Withdrawals?.map((w) => withdrawal.parse(w)) }
 }
 
 const ERROR_KINDS: Record<SimulationErrorKind, RpcErrorKind> = {
