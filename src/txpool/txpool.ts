@@ -806,7 +806,8 @@ function sanitize(opts: TxPoolOptions, log: Logger | undefined): Config {
   }
   return {
     rejournalMs: positive('rejournalMs'),
-    priceLimit: positive('priceLimit'),
+    // 0 is allowed (unlike geth): free-gas chains (genesis zeroBaseFee) admit transactions without a tip
+    priceLimit: opts.priceLimit === 0n ? 0n : positive('priceLimit'),
     priceBump: positive('priceBump'),
     accountSlots: positive('accountSlots'),
     globalSlots: positive('globalSlots'),
