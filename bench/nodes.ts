@@ -131,10 +131,15 @@ async function untilServing(name: string, url: string, proc: ReturnType<typeof s
   })
 }
 
+/** Node flags for the benchmarked cairn process, e.g. CAIRN_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=prof" to profile it. */
+function cairnNodeArgs(): string[] {
+  return (process.env.CAIRN_BENCH_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== '')
+}
+
 export async function startCairn(): Promise<RunningNode> {
   const datadir = tempDir('cairn-bench-')
   const port = await freePort()
-  const proc = startProcess(process.execPath, [CAIRN, '--dev', '--dev.period', '1', '--dev.gaslimit', String(GAS_LIMIT), '--datadir', datadir, '--http.port', String(port), '--port', '0', '--maxpeers', '0'])
+  const proc = startProcess(process.execPath, [...cairnNodeArgs(), CAIRN, '--dev', '--dev.period', '1', '--dev.gaslimit', String(GAS_LIMIT), '--datadir', datadir, '--http.port', String(port), '--port', '0', '--maxpeers', '0'])
   const url = `http://127.0.0.1:${port}`
   await untilServing('cairn', url, proc, 60_000)
   return { name: 'cairn', url, pid: proc.child.pid!, log: proc.log, stop: async () => (await proc.stop(), removeTempDir(datadir)) }

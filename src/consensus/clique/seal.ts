@@ -13,6 +13,7 @@ import { bytesToHex, concatBytes } from '@ethereumjs/util'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { keccak_256 } from '@noble/hashes/sha3.js'
 
+import { recoverPublicKey } from '../../crypto/secp256k1.ts'
 import { CliqueError, CliqueErrors } from './errors.ts'
 
 /** Bytes at the start of extraData reserved for signer vanity. */
@@ -102,10 +103,7 @@ export function recoverAddress(hash: Uint8Array, seal: Uint8Array): AddressHex {
   if (v !== 0 && v !== 1) throw new CliqueError(CliqueErrors.invalidRecoveryId)
   let publicKey: Uint8Array
   try {
-    publicKey = secp256k1.Signature.fromBytes(seal.subarray(0, 64), 'compact')
-      .addRecoveryBit(v)
-      .recoverPublicKey(hash)
-      .toBytes(false)
+    publicKey = recoverPublicKey(hash, seal.subarray(0, 64), v)
   } catch {
     throw new CliqueError(CliqueErrors.recoveryFailed)
   }
