@@ -69,6 +69,7 @@ const record = (scenario: string, metric: string, node: string, value: number) =
 const say = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`)
 
 mkdirSync(options.out, { recursive: true })
+const stamp = new Date().toISOString().replace(/[:.]/g, '-')
 const workloadFile = join(options.out, 'cache', `workload-${options.perScenario}x${options.senders}.json`)
 say(`pre-signing ${3 * options.perScenario} transactions (cached in ${workloadFile})`)
 loadWorkload(workloadFile, options.perScenario, options.senders)
@@ -181,6 +182,8 @@ try {
           say(`  ${name} failed: ${(err as Error).message}\n${node.log().slice(-1500)}`)
         } finally {
           await node.stop()
+          // the node's own account of the run (sealing times, errors), next to the results
+          writeFileSync(join(options.out, `${stamp}-${name}-rep${rep + 1}.log`), node.log())
         }
       }
     }
@@ -239,7 +242,6 @@ const markdown = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join(
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
 const text = [header, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ')).join('\n')
 
-const stamp = new Date().toISOString().replace(/[:.]/g, '-')
 const mode = smoke ? 'smoke' : 'full'
 const setting = `${mode}: ${options.reps} repetition(s), ${options.perScenario} transactions per load scenario from ${options.senders} senders, reads ${options.readClients} clients × ${options.readSeconds} s per method, import ${options.importBlocks} blocks; 1 s blocks, gas limit ${GAS_LIMIT}; medians (min–max)`
 const summary = [

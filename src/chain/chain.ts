@@ -32,6 +32,8 @@ export interface ConsensusEngine {
   readonly name: string
   /** Checks the consensus fields of `header` on `parent` (seal, signer, difficulty...); throws with the reason. */
   verifyHeader(header: BlockHeader, parent: BlockHeader, reader: HeaderReader): Promise<void>
+  /** Who receives the block's fees and is COINBASE to the EVM (geth's Engine.Author): Clique's signer. */
+  author(header: BlockHeader): Uint8Array
   /** Checks body rules the engine adds (Clique: emptyBlocks=false forbids empty blocks). */
   verifyBody?(block: Block): void
   /** Fork choice between heads of equal total difficulty: negative when `a` is preferred over `b`. */
@@ -297,11 +299,11 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
   }
 
   /**
-   * Assembles a block on `parent` from candidate transactions (see Executor.buildBlock). Queued with imports: the
-   * executor's state manager serves one block at a time.
+   * Assembles a block on `parent` from candidate transactions, with fees to `author` (see Executor.buildBlock).
+   * Queued with imports: the executor's state manager serves one block at a time.
    */
-  buildBlock(parent: BlockHeader, header: HeaderData, candidates: Iterable<TypedTransaction>, sealer?: (h: BlockHeader) => Uint8Array): ReturnType<Executor['buildBlock']> {
-    const run = this.importQueue.then(() => this.executor.buildBlock(parent, header, candidates, this.ancestorsOf(parent), sealer))
+  buildBlock(parent: BlockHeader, header: HeaderData, candidates: Iterable<TypedTransaction>, author: Uint8Array): ReturnType<Executor['buildBlock']> {
+    const run = this.importQueue.then(() => this.executor.buildBlock(parent, header, candidates, this.ancestorsOf(parent), author))
     this.importQueue = run.catch(() => {})
     return run
   }
@@ -324,7 +326,7 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
     }
     let executed: ExecutedBlock
     try {
-      executed = await this.executor.executeBlock(block, parent, this.ancestorsOf(parent))
+      executed = await this.executor.executeBlock(block, parent, this.ancestorsOf(parent), this.engine.author(header))
     } catch (err) {
       throw new BlockImportError(header, (err as Error).message)
     }
@@ -407,6 +409,7 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
 const passThroughEngine: ConsensusEngine = {
   name: 'none',
   async verifyHeader() {},
+  author: (header) => header.coinbase.bytes,
 }
 
 async function openDb(datadir: string): Promise<ChainDB> {

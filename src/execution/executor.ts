@@ -1,12 +1,12 @@
-import { cliqueSigner, createBlock, genTransactionsTrieRoot, genWithdrawalsTrieRoot } from '@ethereumjs/block'
-import type { Block, BlockHeader, HeaderData } from '@ethereumjs/block'
+import { Block, createBlock, createBlockHeader, createBlockHeaderFromBytesArray } from '@ethereumjs/block'
+import type { BlockHeader, HeaderData } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 import { MerklePatriciaTrie } from '@ethereumjs/mpt'
 import { Caches, MerkleStateManager } from '@ethereumjs/statemanager'
 import type { TypedTransaction } from '@ethereumjs/tx'
-import { Account, Address, KECCAK256_RLP, ValueEncoding, bytesToHex, concatBytes, equalsBytes, setLengthLeft } from '@ethereumjs/util'
-import { createVM, runBlock, runTx } from '@ethereumjs/vm'
-import type { TxReceipt, VM } from '@ethereumjs/vm'
+import { Account, Address, KECCAK256_RLP, ValueEncoding, createWithdrawal, equalsBytes, setLengthLeft } from '@ethereumjs/util'
+import { buildBlock as startBlockBuild, createVM, runBlock, runTx } from '@ethereumjs/vm'
+import type { BlockBuilder, RunTxResult, TxReceipt, VM } from '@ethereumjs/vm'
 
 import type { ConsensusReceipt, StateView } from '../chain/types.ts'
 import type { GenesisAccount } from '../config/genesis.ts'
@@ -36,14 +36,19 @@ export class BlockExecutionError extends Error {
  */
 export class Executor {
   readonly common: Common
+  /** the chain's Common as the VM sees it (see executionCommon) */
+  private readonly vmCommon: Common
   private readonly db: ChainDB
   private readonly store: TrieNodeStore
   private readonly stateManager: MerkleStateManager
+  /** the state root the state manager stands on with warm caches; undefined after a failure */
+  private root: Uint8Array | undefined
   private vmPromise: Promise<VM> | undefined
   private ancestors: AncestorHashes = async () => undefined
 
   constructor(common: Common, db: ChainDB) {
     this.common = common
+    this.vmCommon = executionCommon(common)
     this.db = db
     this.store = db.trieStore()
     this.stateManager = newStateManager(this.store, common)
@@ -51,7 +56,7 @@ export class Executor {
 
   private vm(): Promise<VM> {
     this.vmPromise ??= createVM({
-      common: this.common,
+      common: this.vmCommon,
       stateManager: this.stateManager,
       blockchain: {
         getBlock: async (n: number) => {
@@ -64,9 +69,19 @@ export class Executor {
           return this
         },
       },
-      evmOpts: { cliqueSigner: (header) => cliqueSigner(header as BlockHeader) },
     })
     return this.vmPromise
+  }
+
+  /**
+   * Puts the state manager on `root`. Consecutive blocks (the common case: each one builds on or imports onto the
+   * last) keep the state manager's account, storage and code caches warm; anything else starts cold.
+   */
+  private async standOn(root: Uint8Array): Promise<void> {
+    if (this.root !== undefined && equalsBytes(this.root, root)) return
+    this.root = undefined
+    await this.stateManager.setStateRoot(root)
+    this.root = root
   }
 
   /** Writes the genesis alloc into the state trie; returns its root and the nodes to store. */
@@ -87,22 +102,17 @@ export class Executor {
   }
 
   /**
-   * Runs `block` on the state of `parent` and checks every result the header commits to (state root, receipts
-   * root, bloom, gas used, requests hash). Throws BlockExecutionError naming the mismatch; nothing is stored.
+   * Runs `block` (sealed by `author`) on the state of `parent` and checks every result the header commits to (state
+   * root, receipts root, bloom, gas used, requests hash). Throws BlockExecutionError naming the mismatch; nothing is
+   * stored. The block's data (transactions root, signatures) is the caller's to validate first.
    */
-  async executeBlock(block: Block, parent: BlockHeader, ancestors: AncestorHashes): Promise<ExecutedBlock> {
+  async executeBlock(block: Block, parent: BlockHeader, ancestors: AncestorHashes, author: Uint8Array): Promise<ExecutedBlock> {
     const vm = await this.vm()
     this.ancestors = ancestors
     try {
-      const result = await runBlock(vm, {
-        block,
-        root: parent.stateRoot,
-        setHardfork: true,
-        skipHeaderValidation: true,
-      })
-      if (!equalsBytes(result.stateRoot, block.header.stateRoot)) {
-        throw new BlockExecutionError(`invalid merkle root (remote: ${bytesToHex(block.header.stateRoot)} local: ${bytesToHex(result.stateRoot)})`)
-      }
+      await this.standOn(parent.stateRoot)
+      const result = await runBlock(vm, { block: authorView(block, author), setHardfork: true, skipHeaderValidation: true, skipBlockValidation: true })
+      this.root = result.stateRoot
       return {
         receipts: result.receipts.map((r, i) => toConsensusReceipt(r, block.transactions[i])),
         stateRoot: result.stateRoot,
@@ -110,92 +120,108 @@ export class Executor {
         trieNodes: this.store.drain(),
       }
     } catch (err) {
-      this.store.discard()
-      if (err instanceof BlockExecutionError) throw err
+      this.forgetState()
       throw new BlockExecutionError(cleanVmMessage((err as Error).message))
     }
   }
 
   /**
-   * Assembles a block on `parent` from candidate transactions: a first pass runs each once and drops those that
-   * fail or do not fit; the block is then executed with runBlock so its roots (state, receipts, requests) are
-   * computed exactly as an importer will recompute them. `sealer` signs a provisional header so that fees and
-   * COINBASE reach the Clique signer while executing. Returns the unsealed block; the consensus layer seals it.
+   * Assembles a block on `parent` from candidate transactions in one pass: each runs once, on the state the previous
+   * ones left; those that fail or do not fit are left out. `header` is complete but for the fields execution fills
+   * in (roots, bloom, gas used); `author` receives the fees (the Clique signer, which is not the header's coinbase).
+   * Returns the unsealed block; the consensus layer seals it.
    */
   async buildBlock(
     parent: BlockHeader,
     header: HeaderData,
     candidates: Iterable<TypedTransaction>,
     ancestors: AncestorHashes,
-    sealer?: (h: BlockHeader) => Uint8Array,
+    author: Uint8Array,
   ): Promise<{ block: Block; executed: ExecutedBlock; rejected: { tx: TypedTransaction; error: string }[] }> {
     const vm = await this.vm()
     this.ancestors = ancestors
+    const number = BigInt(header.number as bigint)
+    const timestamp = BigInt(header.timestamp as bigint)
     const common = this.common.copy()
-    common.setHardforkBy({ blockNumber: BigInt(header.number as bigint), timestamp: BigInt(header.timestamp as bigint) })
-    vm.common.setHardforkBy({ blockNumber: BigInt(header.number as bigint), timestamp: BigInt(header.timestamp as bigint) })
+    common.setHardforkBy({ blockNumber: number, timestamp })
+    vm.common.setHardforkBy({ blockNumber: number, timestamp })
     const withdrawals = common.isActivatedEIP(4895) ? [] : undefined
-    const opts = { common, freeze: false, skipConsensusFormatValidation: true }
-    let provisional = createBlock({ header, withdrawals }, opts)
-    if (sealer !== undefined) {
-      const extra = provisional.header.extraData
-      const sealed = concatBytes(extra.subarray(0, extra.length - 65), sealer(provisional.header))
-      provisional = createBlock({ header: { ...header, extraData: sealed }, withdrawals }, opts)
-    }
-
-    const included: TypedTransaction[] = []
-    const rejected: { tx: TypedTransaction; error: string }[] = []
-    let gasUsed = 0n
-    let blobGasUsed = 0n
+    const viewHeader = { ...header, coinbase: author }
+    // every transaction runs against this one header-only block (BlockBuilder.addTransaction would rebuild the block
+    // with all earlier transactions for each one); runTx takes the gas used so far for the receipts instead
+    const view = createBlock({ header: viewHeader, withdrawals }, { common, skipConsensusFormatValidation: true })
+    const gasLimit = view.header.gasLimit
     const maxBlobGas = common.isActivatedEIP(4844) ? common.getBlobGasSchedule().maxBlobGasPerBlock : 0n
-    await this.stateManager.setStateRoot(parent.stateRoot)
-    await this.stateManager.checkpoint()
+    const blobGasPerBlob = common.isActivatedEIP(4844) ? common.param('blobGasPerBlob') : 0n
+
+    const rejected: { tx: TypedTransaction; error: string }[] = []
+    const included: TypedTransaction[] = []
+    let builder: BlockBuilder | undefined
     try {
+      await this.standOn(parent.stateRoot)
+      // the builder runs the system calls before the transactions and after them (EIP-4788, 2935, 7002, 7251) and
+      // computes the roots, exactly as runBlock does when the block is imported
+      builder = await startBlockBuild(vm, {
+        parentBlock: { header: parent, hash: () => parent.hash() } as unknown as Block,
+        headerData: viewHeader,
+        withdrawals,
+        blockOpts: { putBlockIntoBlockchain: false, skipConsensusFormatValidation: true },
+      })
+      const record = await openBuilder(vm, builder)
+      let receiptGasUsed = 0n
       for (const tx of candidates) {
-        const blobGas = blobGasOf(tx, common)
-        if (gasUsed + tx.gasLimit > provisional.header.gasLimit) {
+        if (tx.gasLimit > gasLimit - record.gasUsed()) {
           rejected.push({ tx, error: 'gas limit reached' })
           continue
         }
-        if (blobGas > 0n && blobGasUsed + blobGas > maxBlobGas) {
+        const blobGas = blobGasOf(tx, blobGasPerBlob)
+        if (blobGas > 0n && builder.blobGasUsed + blobGas > maxBlobGas) {
           rejected.push({ tx, error: 'blob gas limit reached' })
           continue
         }
+        let result: RunTxResult
         try {
-          const res = await runTx(vm, { tx, block: provisional, skipHardForkValidation: true })
-          gasUsed += res.totalGasSpent
-          blobGasUsed += blobGas
-          included.push(tx)
+          result = await runTx(vm, { tx, block: view, skipHardForkValidation: true, blockGasUsed: receiptGasUsed })
         } catch (err) {
           rejected.push({ tx, error: cleanVmMessage((err as Error).message) })
+          continue
         }
+        receiptGasUsed += result.totalGasSpent
+        record.add(tx, result, blobGas)
+        included.push(tx)
       }
-    } finally {
-      await this.stateManager.revert()
-    }
-
-    const body = { header: { ...provisional.header.toJSON(), ...(common.isActivatedEIP(4844) ? { blobGasUsed } : {}) }, transactions: included, withdrawals }
-    const toRun = createBlock(body as never, opts)
-    try {
-      const result = await runBlock(vm, { block: toRun, root: parent.stateRoot, generate: true, setHardfork: true, skipHeaderValidation: true, skipBlockValidation: true })
-      const receipts = result.receipts.map((r, i) => toConsensusReceipt(r, included[i]))
-      const finalHeader: HeaderData = {
-        ...header,
-        stateRoot: result.stateRoot,
-        transactionsTrie: await genTransactionsTrieRoot(included),
-        receiptTrie: result.receiptsRoot,
-        logsBloom: result.logsBloom,
-        gasUsed: result.gasUsed,
-        ...(withdrawals !== undefined ? { withdrawalsRoot: await genWithdrawalsTrieRoot([]) } : {}),
-        ...(result.requestsHash !== undefined ? { requestsHash: result.requestsHash } : {}),
-        ...(common.isActivatedEIP(4844) ? { blobGasUsed } : {}),
-      }
-      const block = createBlock({ header: finalHeader, transactions: included, withdrawals }, { common, skipConsensusFormatValidation: true })
-      return { block, executed: { receipts, stateRoot: result.stateRoot, gasUsed: result.gasUsed, trieNodes: this.store.drain() }, rejected }
+      const { block: built } = await builder.build()
+      const h = built.header
+      this.root = h.stateRoot
+      const finalHeader = createBlockHeader(
+        {
+          ...header,
+          stateRoot: h.stateRoot,
+          transactionsTrie: h.transactionsTrie,
+          receiptTrie: h.receiptTrie,
+          logsBloom: h.logsBloom,
+          gasUsed: h.gasUsed,
+          ...(withdrawals !== undefined ? { withdrawalsRoot: h.withdrawalsRoot } : {}),
+          ...(h.requestsHash !== undefined ? { requestsHash: h.requestsHash } : {}),
+          ...(h.blobGasUsed !== undefined ? { blobGasUsed: h.blobGasUsed } : {}),
+        },
+        { common, skipConsensusFormatValidation: true },
+      )
+      // the transactions as given (their senders already recovered), not the builder's re-created copies
+      const block = new Block(finalHeader, included, [], withdrawals?.map(createWithdrawal), { common })
+      const receipts = builder.transactionReceipts.map((r, i) => toConsensusReceipt(r, included[i]))
+      return { block, executed: { receipts, stateRoot: h.stateRoot, gasUsed: h.gasUsed, trieNodes: this.store.drain() }, rejected }
     } catch (err) {
-      this.store.discard()
+      if (builder !== undefined && builder.getStatus().status === 'pending') await builder.revert().catch(() => {})
+      this.forgetState()
       throw new BlockExecutionError(cleanVmMessage((err as Error).message))
     }
+  }
+
+  /** After a failure the state manager's position and the buffered trie nodes are not to be trusted. */
+  private forgetState(): void {
+    this.root = undefined
+    this.store.discard()
   }
 
   /** Read-only state at a past or present state root (archive: every committed root stays readable). */
@@ -219,9 +245,62 @@ export class Executor {
   }
 }
 
-function blobGasOf(tx: TypedTransaction, common: Common): bigint {
+function blobGasOf(tx: TypedTransaction, blobGasPerBlob: bigint): bigint {
   const hashes = (tx as { blobVersionedHashes?: unknown[] }).blobVersionedHashes
-  return hashes === undefined ? 0n : BigInt(hashes.length) * common.param('blobGasPerBlob')
+  return hashes === undefined ? 0n : BigInt(hashes.length) * blobGasPerBlob
+}
+
+/**
+ * The chain's Common as the VM sees it. ethereumjs credits a Clique block's fees to the signer by recovering it from
+ * the header's seal for every transaction (pure-JS secp256k1 plus a header hash, ~1.3 ms each, more than the
+ * transaction itself), and again for each COINBASE. geth gives the EVM the block's author once (Engine.Author); cairn
+ * does the same: the VM runs a Clique block through its author view (coinbase = signer, see authorView) under a
+ * Common whose consensus pays the coinbase. Only the VM's fee recipient and COINBASE read this; blocks, headers and
+ * their validation keep the chain's own Common.
+ */
+function executionCommon(common: Common): Common {
+  const copy = common.copy()
+  if (common.consensusAlgorithm() !== 'clique') return copy
+  // Common has no setter for a chain's consensus; copy() shares the chain parameters, so replace, never mutate
+  const internals = copy as unknown as { _chainParams: Record<string, unknown> }
+  internals._chainParams = { ...internals._chainParams, consensus: { type: 'pos', algorithm: 'casper', casper: {} } }
+  return copy
+}
+
+/** `block` with its coinbase replaced by `author`: what the VM executes (see executionCommon). */
+function authorView(block: Block, author: Uint8Array): Block {
+  if (equalsBytes(block.header.coinbase.bytes, author)) return block
+  const raw = block.header.raw()
+  raw[2] = author
+  const header = createBlockHeaderFromBytesArray(raw, { common: block.common, skipConsensusFormatValidation: true })
+  return new Block(header, block.transactions, block.uncleHeaders, block.withdrawals, { common: block.common })
+}
+
+/**
+ * What BlockBuilder.addTransaction records for a transaction it ran, for transactions cairn runs itself (addTransaction
+ * re-creates the block with every earlier transaction on each call: quadratic). Tied to @ethereumjs/vm 10.1.3's
+ * BlockBuilder fields (the version is pinned); the builder then computes roots and requests from them as usual.
+ */
+async function openBuilder(vm: VM, builder: BlockBuilder): Promise<{ add(tx: TypedTransaction, result: RunTxResult, blobGas: bigint): void; gasUsed(): bigint }> {
+  const b = builder as unknown as { transactions: TypedTransaction[]; transactionResults: RunTxResult[]; _minerValue: bigint; checkpointed: boolean }
+  if (!Array.isArray(b.transactions) || !Array.isArray(b.transactionResults) || typeof b.checkpointed !== 'boolean') {
+    throw new Error('unsupported @ethereumjs/vm BlockBuilder: cairn needs the version it pins')
+  }
+  // the builder only opens its state checkpoint before a system call or its own first transaction
+  if (!b.checkpointed) {
+    await vm.evm.journal.checkpoint()
+    b.checkpointed = true
+  }
+  return {
+    add(tx, result, blobGas) {
+      b.transactions.push(tx)
+      b.transactionResults.push(result)
+      b._minerValue += result.minerValue
+      builder.gasUsed += result.blockGasSpent
+      builder.blobGasUsed += blobGas
+    },
+    gasUsed: () => builder.gasUsed,
+  }
 }
 
 export function newStateManager(store: TrieNodeStore, common: Common): MerkleStateManager {

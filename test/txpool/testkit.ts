@@ -4,7 +4,6 @@
  */
 import type { TestContext } from 'node:test'
 
-import { createBlock } from '@ethereumjs/block'
 import type { Block, BlockHeader } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 import { createFeeMarket1559Tx, createLegacyTx } from '@ethereumjs/tx'
@@ -15,7 +14,7 @@ import type { PrefixedHexString } from '@ethereumjs/util'
 import { devAccounts } from '../../src/accounts/devAccounts.ts'
 import { Chain } from '../../src/chain/chain.ts'
 import { devGenesis } from '../../src/config/devGenesis.ts'
-import { EXTRA_SEAL, EXTRA_VANITY, replaceSeal, signHeader } from '../../src/consensus/clique/seal.ts'
+import { EXTRA_SEAL, EXTRA_VANITY, privateKeyToAddress, sealBlock } from '../../src/consensus/clique/seal.ts'
 import { TxPoolError } from '../../src/txpool/errors.ts'
 import { TxPool } from '../../src/txpool/txpool.ts'
 import type { TxPoolOptions } from '../../src/txpool/txpool.ts'
@@ -119,13 +118,9 @@ export async function mine(dc: DevChain, txs: Iterable<TypedTransaction>, o: { p
       parentBeaconBlockRoot: new Uint8Array(32),
     },
     txs,
-    (h) => signHeader(h, key),
+    hexToBytes(privateKeyToAddress(key)),
   )
-  const unsealed = built.block
-  const sealed = createBlock(
-    { header: { ...unsealed.header.toJSON(), extraData: replaceSeal(unsealed.header.extraData, signHeader(unsealed.header, key)) }, transactions: unsealed.transactions, withdrawals: unsealed.withdrawals },
-    { common: unsealed.common, skipConsensusFormatValidation: true },
-  )
+  const sealed = sealBlock(built.block, key)
   await chain.importBlock(sealed)
   return sealed
 }

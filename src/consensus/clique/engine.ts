@@ -1,5 +1,5 @@
 import type { Block, BlockHeader } from '@ethereumjs/block'
-import { bytesToHex } from '@ethereumjs/util'
+import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 
 import type { ConsensusEngine, HeaderReader } from '../../chain/chain.ts'
 import type { WriteBatch } from '../../db/chaindb.ts'
@@ -38,6 +38,11 @@ export class CliqueEngine implements ConsensusEngine {
   }
 
   signerOf = (header: BlockHeader) => recoverSigner(header, this.signers)
+
+  /** geth's Engine.Author: the signer, who receives the block's fees (verifyHeader already recovered and cached it). */
+  author(header: BlockHeader): Uint8Array {
+    return hexToBytes(this.signerOf(header))
+  }
 
   async verifyHeader(header: BlockHeader, parent: BlockHeader, reader: HeaderReader): Promise<void> {
     const snapshot = await this.snapshotAt(parent, reader)

@@ -7,6 +7,7 @@
  * parentBeaconBlockRoot, requestsHash), in the order ethereumjs's `header.raw()` gives; geth 1.13
  * stops at baseFeePerGas because it refuses Shanghai on Clique, cairn does not.
  */
+import { Block, createBlockHeaderFromBytesArray } from '@ethereumjs/block'
 import type { BlockHeader } from '@ethereumjs/block'
 import { RLP } from '@ethereumjs/rlp'
 import { bytesToHex, concatBytes } from '@ethereumjs/util'
@@ -120,6 +121,14 @@ export function signSealHash(hash: Uint8Array, privateKey: Uint8Array): Uint8Arr
 /** The seal for `header`, whose extraData must already end in 65 placeholder bytes (their value is ignored). */
 export function signHeader(header: BlockHeader, privateKey: Uint8Array): Uint8Array {
   return signSealHash(sealHash(header), privateKey)
+}
+
+/** `block` sealed with `privateKey`: the same body (no transaction is re-created), the header with its seal filled in. */
+export function sealBlock(block: Block, privateKey: Uint8Array): Block {
+  const raw = block.header.raw()
+  raw[EXTRA_DATA_FIELD] = replaceSeal(block.header.extraData, signHeader(block.header, privateKey))
+  const header = createBlockHeaderFromBytesArray(raw, { common: block.common, skipConsensusFormatValidation: true })
+  return new Block(header, block.transactions, block.uncleHeaders, block.withdrawals, { common: block.common })
 }
 
 /** A copy of `extraData` with its last 65 bytes replaced by `seal`. */

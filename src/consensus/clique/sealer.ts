@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events'
 
-import { createBlock } from '@ethereumjs/block'
 import type { Block, BlockHeader, HeaderData } from '@ethereumjs/block'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { bytesToHex, concatBytes, hexToBytes } from '@ethereumjs/util'
@@ -9,7 +8,7 @@ import type { Chain } from '../../chain/chain.ts'
 import type { Logger } from '../../cli/log.ts'
 import type { CliqueEngine } from './engine.ts'
 import { calcBaseFee, calcDifficulty, isCheckpoint } from './rules.ts'
-import { EXTRA_SEAL, EXTRA_VANITY, privateKeyToAddress, replaceSeal, signHeader } from './seal.ts'
+import { EXTRA_SEAL, EXTRA_VANITY, privateKeyToAddress, sealBlock } from './seal.ts'
 import type { AddressHex } from './seal.ts'
 import { NONCE_AUTHORIZE, NONCE_DROP, canSeal, checkProposal, isAuthorized, validVote } from './snapshot.ts'
 import type { Snapshot } from './snapshot.ts'
@@ -70,6 +69,7 @@ export class Sealer extends EventEmitter<SealerEvents> {
   private running = false
   private unsubscribe: (() => void)[] = []
   private warnedUnauthorized = false
+  private waitingForTxs = false
 
   constructor(opts: SealerOptions) {
     super()
@@ -85,7 +85,9 @@ export class Sealer extends EventEmitter<SealerEvents> {
     const onHead = () => this.schedule()
     this.opts.chain.on('head', onHead)
     this.unsubscribe.push(() => this.opts.chain.off('head', onHead))
-    this.unsubscribe.push(this.txs.onPending(() => this.schedule()))
+    // only a sealer paused for want of transactions wakes up for them; restarting an attempt on every arrival would
+    // abandon each block being built while transactions keep coming, and seal nothing until they stop
+    this.unsubscribe.push(this.txs.onPending(() => this.waitingForTxs && this.schedule()))
     this.schedule()
   }
 
@@ -134,6 +136,7 @@ export class Sealer extends EventEmitter<SealerEvents> {
   /** Starts (or restarts) the attempt to seal on the current head. */
   private schedule(): void {
     if (!this.running) return
+    this.waitingForTxs = false
     const attempt = ++this.attempt
     clearTimeout(this.timer)
     this.prepare(attempt).catch((err) => this.opts.log.error(`Sealing failed: ${(err as Error).message}`))
@@ -163,6 +166,7 @@ export class Sealer extends EventEmitter<SealerEvents> {
     const needsTxs = this.interval === 0 || (engine.config.emptyBlocks === false && !checkpoint)
     if (needsTxs && !this.txs.hasPending()) {
       log.debug('Sealing paused, waiting for transactions')
+      this.waitingForTxs = true
       return
     }
     const difficulty = calcDifficulty(snapshot, this.address)
@@ -216,13 +220,9 @@ export class Sealer extends EventEmitter<SealerEvents> {
     }
     const key = this.opts.signerKey
     const started = performance.now()
-    const built = await chain.buildBlock(parent, header, this.txs.candidates(header.baseFeePerGas as bigint | undefined), (h) => signHeader(h, key))
+    const built = await chain.buildBlock(parent, header, this.txs.candidates(header.baseFeePerGas as bigint | undefined), hexToBytes(this.address))
     if (attempt !== this.attempt) return undefined // a new head arrived while building: this block would be a fork
-    const unsealed = built.block
-    const sealed = createBlock(
-      { header: { ...unsealed.header.toJSON(), extraData: replaceSeal(unsealed.header.extraData, signHeader(unsealed.header, key)) }, transactions: unsealed.transactions, withdrawals: unsealed.withdrawals },
-      { common: unsealed.common, skipConsensusFormatValidation: true },
-    )
+    const sealed = sealBlock(built.block, key)
     // our own block passes the same rules as any peer's before it is written
     await engine.verifyHeader(sealed.header, parent, chain)
     const outcome = await chain.commitBuilt(sealed, built.executed)
