@@ -2,6 +2,8 @@ import type { BlockHeader } from '@ethereumjs/block'
 import { Hardfork } from '@ethereumjs/common'
 import { KECCAK256_RLP_ARRAY, equalsBytes } from '@ethereumjs/util'
 
+import { isZeroBaseFee } from '../config/genesis.ts'
+
 const MAX_EXTRA_DATA = 32
 const GAS_LIMIT_CAP = (1n << 63n) - 1n
 
@@ -25,7 +27,8 @@ export function verifyExecutionHeader(header: BlockHeader, parent: BlockHeader, 
   }
   if (c.isActivatedEIP(1559)) {
     if (header.baseFeePerGas === undefined) throw new Error('header is missing baseFee')
-    const want = parent.common.isActivatedEIP(1559) ? parent.calcNextBaseFee() : header.common.param('initialBaseFee')
+    // genesis config.zeroBaseFee (Besu's free-gas chains): 0 whatever the parent's gas use
+    const want = isZeroBaseFee(c) ? 0n : parent.common.isActivatedEIP(1559) ? parent.calcNextBaseFee() : header.common.param('initialBaseFee')
     if (header.baseFeePerGas !== want) {
       throw new Error(`invalid baseFee: have ${header.baseFeePerGas}, want ${want}, parentBaseFee ${parent.baseFeePerGas ?? 0n}, parentGasUsed ${parent.gasUsed}`)
     }

@@ -20,6 +20,8 @@ Writes a geth-format Clique genesis.json for \`cairn init\`, to stdout unless --
                          london if geth 1.13 nodes join, as its Clique stops there)
   --gas-limit G          block gas limit of the genesis (default: ${DEFAULT_GAS_LIMIT})
   --empty-blocks BOOL    false: refuse blocks without transactions (a cairn extension; default: true)
+  --free-gas             a free-gas chain: base fee 0 forever (config.zeroBaseFee, as Besu), and nodes ask no
+                         minimum tip unless --txpool.pricelimit / --miner.gasprice say otherwise
   --out FILE             write to FILE, which must not exist yet`
 
 const OPTIONS = {
@@ -31,6 +33,7 @@ const OPTIONS = {
   fork: { type: 'string' },
   'gas-limit': { type: 'string' },
   'empty-blocks': { type: 'string' },
+  'free-gas': { type: 'boolean' },
   out: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
@@ -90,6 +93,7 @@ function genesisOptions(values: GenesisValues): CliqueGenesisOptions {
     fork: (values.fork ?? 'prague') as CliqueGenesisFork,
     gasLimit: values['gas-limit'] === undefined ? DEFAULT_GAS_LIMIT : quantityOption('gas-limit', values['gas-limit']),
     emptyBlocks: booleanOption('empty-blocks', values['empty-blocks'] ?? 'true'),
+    freeGas: values['free-gas'] === true,
   }
 }
 

@@ -8,6 +8,8 @@ export interface DevGenesisOptions {
   signer?: string
   /** prefunded development accounts (the standard mnemonic, as Hardhat and Anvil) */
   accounts?: number
+  /** a free-gas chain (`--dev.free-gas`): zero base fee by rule */
+  freeGas?: boolean
 }
 
 /** 10,000 ETH each, as Anvil and Hardhat fund their default accounts */
@@ -29,5 +31,6 @@ export function devGenesis(opts: DevGenesisOptions): Record<string, unknown> {
     fork: 'prague',
     gasLimit: opts.gasLimit,
     emptyBlocks: true,
+    freeGas: opts.freeGas === true,
   })
 }

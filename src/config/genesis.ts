@@ -57,6 +57,11 @@ export interface ChainParams {
   ethash: boolean
   blobSchedule: Partial<Record<string, BlobParams>>
   depositContractAddress?: Uint8Array
+  /**
+   * Besu's free-gas option: every block's base fee is 0, forever (a chain rule, not a default: EIP-1559's formula
+   * would raise it to 1 after a full block). Needs Clique and London at genesis.
+   */
+  zeroBaseFee: boolean
   /** keys of the original config object that cairn does not interpret, kept so the file round-trips */
   raw: Record<string, unknown>
 }
@@ -146,13 +151,16 @@ export function parseGenesis(input: string | unknown): Genesis {
   if (g.extraData.length > 0 && config.clique !== undefined && g.extraData.length < 32 + 65) {
     throw new GenesisError(`extraData: a Clique genesis needs 32 bytes vanity + signers + 65 bytes seal, got ${g.extraData.length} bytes`)
   }
-  if (london === 0n) g.baseFeePerGas = optQuantity(json, 'baseFeePerGas', 'baseFeePerGas') ?? INITIAL_BASE_FEE
+  if (london === 0n) g.baseFeePerGas = optQuantity(json, 'baseFeePerGas', 'baseFeePerGas') ?? (config.zeroBaseFee ? 0n : INITIAL_BASE_FEE)
   else if (json.baseFeePerGas !== undefined && json.baseFeePerGas !== null) g.baseFeePerGas = optQuantity(json, 'baseFeePerGas', 'baseFeePerGas')
   const excess = optQuantity(json, 'excessBlobGas', 'excessBlobGas')
   if (excess !== undefined) g.excessBlobGas = excess
   const blobUsed = optQuantity(json, 'blobGasUsed', 'blobGasUsed')
   if (blobUsed !== undefined) g.blobGasUsed = blobUsed
   if (g.number !== 0n) throw new GenesisError('number: a genesis block must be block 0')
+  if (config.zeroBaseFee && g.baseFeePerGas !== 0n) {
+    throw new GenesisError(`baseFeePerGas: must be 0 when config.zeroBaseFee is true, got ${g.baseFeePerGas}`)
+  }
   return g
 }
 
@@ -200,8 +208,16 @@ function parseChainParams(c: Json): ChainParams {
     }
   }
 
+  const zeroBaseFee = c.zeroBaseFee ?? false
+  if (typeof zeroBaseFee !== 'boolean') throw new GenesisError('config.zeroBaseFee must be true or false')
+  if (zeroBaseFee) {
+    // cairn seals only Clique chains, and ethereumjs insists on 1 gwei for a London block after genesis
+    if (clique === undefined) throw new GenesisError('config.zeroBaseFee needs a Clique chain (config.clique)')
+    if (blockForks.londonBlock !== 0n) throw new GenesisError('config.zeroBaseFee needs config.londonBlock 0 (EIP-1559 from genesis)')
+  }
+
   const ttd = c.terminalTotalDifficulty
-  const params: ChainParams = { chainId, blockForks, timeForks, ethash, blobSchedule, raw: c }
+  const params: ChainParams = { chainId, blockForks, timeForks, ethash, blobSchedule, zeroBaseFee, raw: c }
   if (ttd !== undefined && ttd !== null) params.terminalTotalDifficulty = quantity(ttd, 'config.terminalTotalDifficulty')
   if (clique !== undefined) params.clique = clique
   if (typeof c.depositContractAddress === 'string') params.depositContractAddress = fixedBytes(c.depositContractAddress, 20, 'config.depositContractAddress')
@@ -314,7 +330,7 @@ export function buildCommon(genesis: Genesis, customCrypto?: CustomCrypto): Comm
     bootstrapNodes: [],
     consensus:
       cfg.clique !== undefined
-        ? { type: 'poa', algorithm: 'clique', clique: { period: cfg.clique.period, epoch: cfg.clique.epoch } }
+        ? { type: 'poa', algorithm: 'clique', clique: { period: cfg.clique.period, epoch: cfg.clique.epoch, ...(cfg.zeroBaseFee ? { zeroBaseFee: true } : {}) } }
         : { type: 'pow', algorithm: 'ethash', ethash: {} },
     ...(cfg.depositContractAddress !== undefined ? { depositContractAddress: `0x${Buffer.from(cfg.depositContractAddress).toString('hex')}` } : {}),
   }
@@ -322,6 +338,14 @@ export function buildCommon(genesis: Genesis, customCrypto?: CustomCrypto): Comm
   const plain = new Common({ chain, ...opts })
   if (Object.keys(cfg.blobSchedule).length === 0) return plain
   return new Common({ chain: { ...chain, customHardforks: blobScheduleForks(plain, cfg.blobSchedule) }, ...opts })
+}
+
+/**
+ * Whether a header built with `common` has a zero base fee by rule (genesis `config.zeroBaseFee`). The flag travels
+ * in the Common's Clique config, so the pure header rules read it from the header's own Common, as they read its forks.
+ */
+export function isZeroBaseFee(common: Common): boolean {
+  return common.consensusAlgorithm() === 'clique' && (common.consensusConfig() as { zeroBaseFee?: unknown }).zeroBaseFee === true
 }
 
 /**

@@ -20,6 +20,8 @@ export interface CliqueGenesisOptions {
   gasLimit: bigint
   /** false forbids blocks without transactions (a cairn extension; geth ignores the field) */
   emptyBlocks: boolean
+  /** a free-gas chain: `config.zeroBaseFee` (Besu's field) and a genesis base fee of 0 */
+  freeGas?: boolean
 }
 
 /** An option that cannot make a valid genesis; the message names the option and the value. */
@@ -116,6 +118,7 @@ export function buildCliqueGenesis(opts: CliqueGenesisOptions): Record<string, u
       ...(active('prague') ? { pragueTime: 0 } : {}),
       ...(active('cancun') ? { blobSchedule: active('prague') ? BLOB_SCHEDULE : { cancun: BLOB_SCHEDULE.cancun } } : {}),
       clique,
+      ...(opts.freeGas === true ? { zeroBaseFee: true } : {}),
     },
     nonce: '0x0',
     timestamp: '0x0',
@@ -124,7 +127,7 @@ export function buildCliqueGenesis(opts: CliqueGenesisOptions): Record<string, u
     difficulty: '0x1',
     mixHash: `0x${'00'.repeat(32)}`,
     coinbase: `0x${'00'.repeat(20)}`,
-    baseFeePerGas: `0x${INITIAL_BASE_FEE.toString(16)}`,
+    baseFeePerGas: `0x${(opts.freeGas === true ? 0n : INITIAL_BASE_FEE).toString(16)}`,
     alloc,
   }
 }

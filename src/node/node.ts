@@ -47,10 +47,13 @@ export async function runNode(flags: Flags, datadir: string, log: Logger): Promi
     const head = chain.heads().latest
     log.info('Loaded chain', { datadir, chainId: chain.chainId, genesis: bytesToHex(chain.genesis.hash()), head: Number(head.number), hash: bytesToHex(head.hash()) })
 
+    // a free-gas chain (genesis zeroBaseFee) asks no minimum tip unless the operator sets one, as Besu
+    const freeGas = chain.genesisSpec.config.zeroBaseFee
+    if (flags['dev.free-gas'] && !freeGas) log.warn('--dev.free-gas applies when the dev chain is created; this datadir already holds a chain with fees', { datadir })
     const txpool = new TxPool(chain, {
       journalPath: resolve(datadir, flags['txpool.journal'] ?? 'transactions.rlp'),
       rejournalMs: intFlag(flags['txpool.rejournal'], 'txpool.rejournal', 1) * 1000,
-      priceLimit: BigInt(intFlag(flags['txpool.pricelimit'], 'txpool.pricelimit')),
+      priceLimit: BigInt(intFlag(flags['txpool.pricelimit'] ?? (freeGas ? '0' : '1'), 'txpool.pricelimit')),
       priceBump: BigInt(intFlag(flags['txpool.pricebump'], 'txpool.pricebump')),
       accountSlots: intFlag(flags['txpool.accountslots'], 'txpool.accountslots', 1),
       globalSlots: intFlag(flags['txpool.globalslots'], 'txpool.globalslots', 1),
@@ -74,7 +77,7 @@ export async function runNode(flags: Flags, datadir: string, log: Logger): Promi
     let sealer: Sealer | undefined
     if (signerKey !== undefined) {
       if (!(chain.engine instanceof CliqueEngine)) throw new UsageError('--mine needs a Clique chain: this genesis has no "clique" section')
-      const minTip = BigInt(intFlag(flags['miner.gasprice'], 'miner.gasprice'))
+      const minTip = BigInt(intFlag(flags['miner.gasprice'] ?? (freeGas ? '0' : '1000000000'), 'miner.gasprice'))
       sealer = new Sealer({
         chain,
         engine: chain.engine,
@@ -128,9 +131,9 @@ async function initDevDatadir(datadir: string, flags: Flags, log: Logger): Promi
   printDevAccounts(log)
   if (existsSync(join(datadir, 'chaindata'))) return
   // period 0 in the genesis: the dev sealer keeps its own cadence (--dev.period), which may change between runs
-  const genesis = devGenesis({ period: 0, gasLimit: BigInt(intFlag(flags['dev.gaslimit'], 'dev.gaslimit', 5000)) })
+  const genesis = devGenesis({ period: 0, gasLimit: BigInt(intFlag(flags['dev.gaslimit'], 'dev.gaslimit', 5000)), freeGas: flags['dev.free-gas'] })
   const { hash } = await Chain.init(datadir, JSON.stringify(genesis, null, 2))
-  log.info('Created development chain', { datadir, chainId: 1337, genesis: bytesToHex(hash) })
+  log.info('Created development chain', { datadir, chainId: 1337, genesis: bytesToHex(hash), ...(flags['dev.free-gas'] ? { freeGas: true } : {}) })
 }
 
 /** As Anvil and Hardhat do, so users can paste a key into MetaMask or a script. */

@@ -6,6 +6,11 @@
  * On an idle chain geth 1.13 has nothing to sample and answers the price it started with, `--miner.gasprice`
  * (1 gwei); after it has seen transactions it keeps answering the last price it computed while blocks are empty.
  * cairn does the same, starting from 1 gwei, so eth_gasPrice on a fresh private chain is base fee + 1 gwei.
+ *
+ * On a free-gas chain (genesis `config.zeroBaseFee`, Besu's option) the base fee is 0 by rule and the oracle starts at
+ * 0, as geth's does with `--miner.gasprice 0`: eth_gasPrice and eth_maxPriorityFeePerGas answer 0 until someone
+ * pays a tip, so wallets and libraries send transactions that cost nothing (ethers falls back to legacy gasPrice
+ * 0 when the base fee is 0; viem and Hardhat Ignition send maxFeePerGas 0).
  */
 import type { Block, BlockHeader } from '@ethereumjs/block'
 import { TransactionType } from '@ethereumjs/tx'
@@ -13,6 +18,7 @@ import type { TypedTransaction } from '@ethereumjs/tx'
 import { bytesToHex } from '@ethereumjs/util'
 
 import type { ChainReader } from '../chain/types.ts'
+import { isZeroBaseFee } from '../config/genesis.ts'
 import { serverError } from './errors.ts'
 import { toQuantity } from './format.ts'
 import type { Json, JsonObject } from './format.ts'
@@ -109,7 +115,8 @@ function nextBaseFeeOf(chain: ChainReader, header: BlockHeader): bigint | undefi
   // a London block's child is London; the block before the fork has a London child too
   const londonBlock = chain.common.hardforkBlock('london')
   if (header.baseFeePerGas === undefined && (londonBlock === null || header.number + 1n < londonBlock)) return undefined
-  return header.baseFeePerGas === undefined ? INITIAL_BASE_FEE : header.calcNextBaseFee()
+  if (header.baseFeePerGas === undefined) return INITIAL_BASE_FEE
+  return isZeroBaseFee(header.common) ? 0n : header.calcNextBaseFee()
 }
 
 /** eth_baseFee: the base fee of the block after the head, null before London. */
@@ -249,7 +256,8 @@ const oracles = new WeakMap<ChainReader, GasPriceOracle>()
 export function gasPriceOracle(chain: ChainReader): GasPriceOracle {
   let oracle = oracles.get(chain)
   if (oracle === undefined) {
-    oracle = new GasPriceOracle(chain)
+    // a free-gas chain starts from no tip at all, as geth with --miner.gasprice 0
+    oracle = new GasPriceOracle(chain, isZeroBaseFee(chain.common) ? 0n : DEFAULT_TIP)
     oracles.set(chain, oracle)
   }
   return oracle

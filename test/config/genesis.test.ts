@@ -4,7 +4,7 @@ import { describe, it } from 'node:test'
 import { bytesToHex } from '@ethereumjs/util'
 
 import { Chain } from '../../src/chain/chain.ts'
-import { GenesisError, parseGenesis } from '../../src/config/genesis.ts'
+import { GenesisError, buildCommon, isZeroBaseFee, parseGenesis } from '../../src/config/genesis.ts'
 import { expectedClique, readFixture, tempDir } from '../helpers.ts'
 
 const CASES = [
@@ -78,5 +78,52 @@ describe('malformed genesis files are refused with the field named', () => {
     await assert.rejects(Chain.init(dir, '{"config":{}}'), /chainId is missing/)
     const res = await Chain.init(dir, readFixture('clique/rinkeby/genesis.geth.json'))
     assert.equal(res.created, true)
+  })
+})
+
+describe('config.zeroBaseFee (free-gas chains, as Besu)', () => {
+  // a cairn Clique genesis (London at block 0) with the flag and base fee given or not
+  const freeGenesis = (zeroBaseFee: unknown, baseFeePerGas?: string) => {
+    const g = JSON.parse(readFixture('clique/besu-private/genesis.geth.json'))
+    g.config.zeroBaseFee = zeroBaseFee
+    if (baseFeePerGas === undefined) delete g.baseFeePerGas
+    else g.baseFeePerGas = baseFeePerGas
+    return g
+  }
+
+  it('is read, makes a missing genesis base fee 0, and travels in the Common to the header rules', () => {
+    const genesis = parseGenesis(freeGenesis(true))
+    assert.equal(genesis.config.zeroBaseFee, true)
+    assert.equal(genesis.baseFeePerGas, 0n)
+    assert.equal(parseGenesis(freeGenesis(true, '0x0')).baseFeePerGas, 0n)
+    assert.equal(isZeroBaseFee(buildCommon(genesis)), true)
+    // the Common's copies (each header holds one) keep it
+    assert.equal(isZeroBaseFee(buildCommon(genesis).copy()), true)
+    const paid = parseGenesis(freeGenesis(false))
+    assert.equal(paid.config.zeroBaseFee, false)
+    assert.equal(paid.baseFeePerGas, 1_000_000_000n)
+    assert.equal(isZeroBaseFee(buildCommon(paid)), false)
+    assert.equal(isZeroBaseFee(buildCommon(parseGenesis(readFixture('execution-apis/genesis.json')))), false)
+  })
+
+  const refused: [string, () => unknown, RegExp][] = [
+    ['a non-zero genesis base fee', () => freeGenesis(true, '0x3b9aca00'), /^invalid genesis: baseFeePerGas: must be 0 when config\.zeroBaseFee is true, got 1000000000$/],
+    ['a value other than true or false', () => freeGenesis('yes'), /^invalid genesis: config\.zeroBaseFee must be true or false$/],
+    ['a chain without Clique', () => ({ ...freeGenesis(true), config: { ...freeGenesis(true).config, clique: undefined, ethash: {} } }), /config\.zeroBaseFee needs a Clique chain/],
+    ['London after genesis', () => ({ ...freeGenesis(true), config: { ...freeGenesis(true).config, londonBlock: 10 } }), /config\.zeroBaseFee needs config\.londonBlock 0/],
+  ]
+  for (const [name, genesis, message] of refused) {
+    it(`refuses ${name}`, () => {
+      assert.throws(() => parseGenesis(JSON.stringify(genesis())), (err: Error) => err instanceof GenesisError && message.test(err.message))
+    })
+  }
+
+  it('a free-gas chain opens with a genesis block whose base fee is 0', async (t) => {
+    const dir = tempDir(t)
+    await Chain.init(dir, JSON.stringify(freeGenesis(true)))
+    const chain = await Chain.open(dir)
+    t.after(() => chain.close())
+    assert.equal(chain.genesis.header.baseFeePerGas, 0n)
+    assert.equal(chain.genesisSpec.config.zeroBaseFee, true)
   })
 })

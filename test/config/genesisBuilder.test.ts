@@ -65,6 +65,19 @@ describe('buildCliqueGenesis', () => {
     assert.equal(parseGenesis(JSON.stringify(build({ emptyBlocks: false }))).config.clique?.emptyBlocks, false)
   })
 
+  it('--free-gas writes zeroBaseFee and a genesis base fee of 0, and the dev genesis follows it', () => {
+    const paid = build() as GenesisJson & { baseFeePerGas: string }
+    assert.equal('zeroBaseFee' in paid.config, false)
+    assert.equal(paid.baseFeePerGas, '0x3b9aca00')
+    const free = build({ freeGas: true }) as GenesisJson & { baseFeePerGas: string }
+    assert.equal(free.config.zeroBaseFee, true)
+    assert.equal(free.baseFeePerGas, '0x0')
+    const parsed = parseGenesis(JSON.stringify(free))
+    assert.equal(parsed.config.zeroBaseFee, true)
+    assert.equal(parsed.baseFeePerGas, 0n)
+    assert.equal((devGenesis({ period: 1, gasLimit: 60_000_000n, freeGas: true }) as GenesisJson).config.zeroBaseFee, true)
+  })
+
   const forkCases = [
     ['london', [], [], []],
     ['shanghai', ['shanghaiTime'], [], []],

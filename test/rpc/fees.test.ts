@@ -13,13 +13,16 @@ import type { TypedTransaction } from '@ethereumjs/tx'
 import { createAddressFromPrivateKey, hexToBytes } from '@ethereumjs/util'
 
 import type { ChainReader } from '../../src/chain/types.ts'
-import { DEFAULT_TIP, GasPriceOracle, feeHistory } from '../../src/rpc/fees.ts'
+import { buildCommon, parseGenesis } from '../../src/config/genesis.ts'
+import { buildCliqueGenesis } from '../../src/config/genesisBuilder.ts'
+import { DEFAULT_TIP, GasPriceOracle, baseFee, feeHistory, gasPriceOracle } from '../../src/rpc/fees.ts'
 
 const GWEI = 10n ** 9n
 const BASE_FEE = 10n * GWEI
 const KEY = hexToBytes(`0x${'11'.repeat(32)}`)
 const OTHER_KEY = hexToBytes(`0x${'22'.repeat(32)}`)
-const common = new Common({ chain: Mainnet, hardfork: Hardfork.London })
+const mainnet = new Common({ chain: Mainnet, hardfork: Hardfork.London })
+const common = mainnet
 
 let nonce = 0n
 /** a transaction paying `tip` per gas above the base fee */
@@ -27,11 +30,14 @@ const tipping = (tip: bigint, key = KEY) =>
   createFeeMarket1559Tx({ nonce: nonce++, to: `0x${'00'.repeat(20)}`, gasLimit: 21_000n, maxFeePerGas: BASE_FEE + tip, maxPriorityFeePerGas: tip }, { common }).sign(key)
 
 /** A chain of blocks on top of a genesis, each with the given transactions; block 1 is the first element. */
-function chainOf(blocks: { txs: TypedTransaction[]; coinbase?: Uint8Array }[]): ChainReader & { add(txs: TypedTransaction[]): void } {
+function chainOf(
+  blocks: { txs: TypedTransaction[]; coinbase?: Uint8Array }[],
+  { common = mainnet, baseFee = BASE_FEE, gasLimit = 30_000_000n }: { common?: Common; baseFee?: bigint; gasLimit?: bigint } = {},
+): ChainReader & { add(txs: TypedTransaction[]): void } {
   const all: Block[] = []
   const add = (txs: TypedTransaction[], coinbase?: Uint8Array) => {
     const gasUsed = 21_000n * BigInt(txs.length)
-    all.push(createBlock({ header: { number: BigInt(all.length), baseFeePerGas: BASE_FEE, gasLimit: 30_000_000n, gasUsed, coinbase }, transactions: txs }, { common }))
+    all.push(createBlock({ header: { number: BigInt(all.length), baseFeePerGas: baseFee, gasLimit, gasUsed, coinbase }, transactions: txs }, { common, setHardfork: common !== mainnet, skipConsensusFormatValidation: true }))
   }
   add([])
   for (const b of blocks) add(b.txs, b.coinbase)
@@ -117,5 +123,30 @@ describe('eth_feeHistory', () => {
     await assert.rejects(feeHistory(chain, 1n, 'latest', [50, 50]), { message: 'invalid reward percentile: #0:50.000000 >= #1:50.000000' })
     await assert.rejects(feeHistory(chain, 1n, 'latest', Array.from({ length: 101 }, (_, i) => i)), { message: 'invalid reward percentile: over the query limit 100' })
     await assert.rejects(feeHistory(chain, 1n, 9n, []), { message: 'request beyond head block: requested 9, head 2' })
+  })
+})
+
+describe('fees on a free-gas chain (genesis zeroBaseFee)', () => {
+  // the Common of `cairn genesis new --free-gas --fork london`
+  const genesis = buildCliqueGenesis({ chainId: 4242, period: 1, epoch: 30000, signers: [createAddressFromPrivateKey(KEY).toString()], alloc: [], fork: 'london', gasLimit: 42_000n, emptyBlocks: true, freeGas: true })
+  const free = buildCommon(parseGenesis(JSON.stringify(genesis)))
+  const txCommon = free.copy()
+  txCommon.setHardfork(Hardfork.London)
+  let n = 0n
+  const zeroFee = (key: Uint8Array) => createFeeMarket1559Tx({ nonce: n++, to: `0x${'00'.repeat(20)}`, gasLimit: 21_000n, maxFeePerGas: 0n, maxPriorityFeePerGas: 0n }, { common: txCommon }).sign(key)
+  const zeroPrice = (key: Uint8Array) => createLegacyTx({ nonce: n++, to: `0x${'00'.repeat(20)}`, gasLimit: 21_000n, gasPrice: 0n }, { common: txCommon }).sign(key)
+  // block 1 is full (2 x 21000 of 42000 gas): EIP-1559 alone would ask 1 wei next
+  const chain = chainOf([{ txs: [zeroFee(OTHER_KEY), zeroPrice(OTHER_KEY)] }, { txs: [] }], { common: free, baseFee: 0n, gasLimit: 42_000n })
+
+  it('eth_gasPrice and eth_maxPriorityFeePerGas start at 0 and stay there while no one tips', async () => {
+    assert.equal(await gasPriceOracle(chain).suggestTipCap(), 0n)
+  })
+
+  it('eth_baseFee and eth_feeHistory give base fees of 0, also after a full block', async () => {
+    assert.equal(baseFee(chain), '0x0')
+    const history = await feeHistory(chain, 2n, 1n, [50])
+    assert.deepEqual(history.baseFeePerGas, ['0x0', '0x0', '0x0'])
+    assert.deepEqual(history.gasUsedRatio, [0, 1])
+    assert.deepEqual(history.reward, [['0x0'], ['0x0']])
   })
 })

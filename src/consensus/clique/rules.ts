@@ -16,6 +16,7 @@
 import type { BlockHeader } from '@ethereumjs/block'
 import { bytesToHex, equalsBytes, KECCAK256_RLP, KECCAK256_RLP_ARRAY } from '@ethereumjs/util'
 
+import { isZeroBaseFee } from '../../config/genesis.ts'
 import { CliqueError, CliqueErrors } from './errors.ts'
 import { type AddressHex, EXTRA_SEAL, EXTRA_VANITY, recoverSigner } from './seal.ts'
 import {
@@ -210,8 +211,9 @@ export function verifyBaseFee(header: BlockHeader, parent: BlockHeader): void {
   }
 }
 
-/** Base fee of the child of `parent` (EIP-1559; 1 gwei for the first London block). */
+/** Base fee of the child of `parent` (EIP-1559; 1 gwei for the first London block; 0 on a zeroBaseFee chain). */
 export function calcBaseFee(parent: BlockHeader): bigint {
+  if (isZeroBaseFee(parent.common)) return 0n
   const parentBaseFee = parent.baseFeePerGas
   if (!isLondon(parent) || parentBaseFee === undefined) return INITIAL_BASE_FEE
   const target = parent.gasLimit / ELASTICITY_MULTIPLIER

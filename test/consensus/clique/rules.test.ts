@@ -299,6 +299,23 @@ describe('gas limit and base fee', () => {
     assert.equal(calcBaseFee(makeHeader({ number: 5n }, cliqueCommon(Hardfork.Berlin))), INITIAL_BASE_FEE)
   })
 
+  it('on a free-gas chain (genesis zeroBaseFee) the base fee stays 0 after a full block, and 1 is refused', () => {
+    // the Clique config of a Common built from a genesis with config.zeroBaseFee (see config/genesis.ts)
+    const free = cliqueCommon(Hardfork.London, { period: Number(PERIOD), epoch: 30000, zeroBaseFee: true } as { period: number; epoch: number })
+    const full = { number: 0n, timestamp: 1_000_000n, gasLimit: 30_000_000n, gasUsed: 30_000_000n, difficulty: 1n, baseFeePerGas: 0n, extraData: extraDataWith(signers) }
+    assert.equal(calcBaseFee(makeHeader(full, london)), 1n) // what EIP-1559 alone would give
+    const parent = makeHeader(full, free)
+    assert.equal(calcBaseFee(parent), 0n)
+    const snapshot = checkpointSnapshot(parent)
+    const signer = inTurn(1n, snapshot)
+    verifyHeader(child(parent, signer, {}, snapshot), parent, snapshot, config, NOW)
+    assert.equal(child(parent, signer, {}, snapshot).baseFeePerGas, 0n)
+    rejects(
+      () => verifyHeader(child(parent, signer, { baseFeePerGas: 1n }, snapshot), parent, snapshot, config, NOW),
+      'invalid baseFee: have 1, want 0, parentBaseFee 0, parentGasUsed 30000000',
+    )
+  })
+
   it("'invalid baseFee: have X, want Y, parentBaseFee Z, parentGasUsed W'", () => {
     const header = child(genesis, inTurn(1n), { baseFeePerGas: 1n })
     rejects(
