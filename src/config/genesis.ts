@@ -2,6 +2,8 @@ import { Common, Hardfork } from '@ethereumjs/common'
 import type { ChainConfig, CustomCrypto, HardforkTransitionConfig } from '@ethereumjs/common'
 import { isHexString } from '@ethereumjs/util'
 
+import { ChainCommon } from './common.ts'
+
 /**
  * A geth genesis.json, parsed and checked. Field names follow geth's so a file written by geth, puppeth or
  * `cairn genesis new` reads unchanged.
@@ -335,9 +337,9 @@ export function buildCommon(genesis: Genesis, customCrypto?: CustomCrypto): Comm
     ...(cfg.depositContractAddress !== undefined ? { depositContractAddress: `0x${Buffer.from(cfg.depositContractAddress).toString('hex')}` } : {}),
   }
   const opts = { hardfork: Hardfork.Chainstart, ...(customCrypto !== undefined ? { customCrypto } : {}) }
-  const plain = new Common({ chain, ...opts })
+  const plain = new ChainCommon({ chain, ...opts })
   if (Object.keys(cfg.blobSchedule).length === 0) return plain
-  return new Common({ chain: { ...chain, customHardforks: blobScheduleForks(plain, cfg.blobSchedule) }, ...opts })
+  return new ChainCommon({ chain: { ...chain, customHardforks: blobScheduleForks(plain, cfg.blobSchedule) }, ...opts })
 }
 
 /**

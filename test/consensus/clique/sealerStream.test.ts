@@ -17,7 +17,7 @@ describe('Sealer under a steady stream of transactions', () => {
     t.after(() => sealer.stop())
 
     // a transaction every 5 ms for 3.5 s from 8 senders: arrivals during every build
-    const nonces = new Array(8).fill(0n)
+    const nonces: bigint[] = new Array<bigint>(8).fill(0n)
     const until = Date.now() + 3500
     let sent = 0
     while (Date.now() < until) {

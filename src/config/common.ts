@@ -1,0 +1,53 @@
+import { Common } from '@ethereumjs/common'
+import type { ParamsDict } from '@ethereumjs/common'
+
+/**
+ * ethereumjs's Common, with one cost removed. Every transaction, block header, VM and EVM construction copies its
+ * Common and merges its module's parameter table into the copy (`updateParams(paramsTx)` and friends): a JSON deep
+ * copy of each EIP's parameters plus a rebuild of the parameter cache over every fork, ~0.2 ms, repeated for each
+ * transaction decoded from RPC, the pool, gossip or the database. The result depends only on the cache merged into
+ * and on the tables the (shared) parameter store holds, so it is computed once per cache, table and store content
+ * and reused by every later copy.
+ */
+export class ChainCommon extends Common {
+  override updateParams(params: ParamsDict): void {
+    const self = this as unknown as { _params: object; _paramsCache: object }
+    const store = self._params
+    const from = self._paramsCache
+    const known = merged.get(from)?.get(params)
+    if (known !== undefined && known.storeVersion === storeVersion(store)) {
+      self._paramsCache = known.cache
+      return
+    }
+    let tables = storeTables.get(store)
+    if (tables === undefined) storeTables.set(store, (tables = { version: 0, seen: new WeakSet() }))
+    if (!tables.seen.has(params)) {
+      tables.seen.add(params)
+      tables.version++
+    }
+    super.updateParams(params)
+    const result = { cache: self._paramsCache, storeVersion: tables.version }
+    remember(from, params, result)
+    remember(result.cache, params, result)
+  }
+}
+
+interface Merge {
+  cache: object
+  storeVersion: number
+}
+
+/** parameter cache -> table -> the cache after merging the table, and the store content it was computed with */
+const merged = new WeakMap<object, WeakMap<ParamsDict, Merge>>()
+/** the tables merged into each parameter store (a Common and its copies share one); a new table bumps the version */
+const storeTables = new WeakMap<object, { version: number; seen: WeakSet<ParamsDict> }>()
+
+function storeVersion(store: object): number {
+  return storeTables.get(store)?.version ?? 0
+}
+
+function remember(from: object, params: ParamsDict, result: Merge): void {
+  let byTable = merged.get(from)
+  if (byTable === undefined) merged.set(from, (byTable = new WeakMap()))
+  byTable.set(params, result)
+}
