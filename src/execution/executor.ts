@@ -23,6 +23,9 @@ export interface ExecutedBlock {
   trieNodes: [Uint8Array, Uint8Array][]
 }
 
+/** how long block assembly runs before it lets other work (RPC, gossip) in */
+const YIELD_EVERY_MS = 20
+
 export class BlockExecutionError extends Error {
   constructor(message: string) {
     super(message)
@@ -169,7 +172,14 @@ export class Executor {
       })
       const record = await openBuilder(vm, builder)
       let receiptGasUsed = 0n
+      let slice = performance.now()
       for (const tx of candidates) {
+        // runTx's awaits settle as microtasks, so a long block would hold off every RPC request and gossip message
+        // until it is built: let the event loop run between slices of work
+        if (performance.now() - slice > YIELD_EVERY_MS) {
+          await new Promise<void>((resolve) => setImmediate(resolve))
+          slice = performance.now()
+        }
         if (tx.gasLimit > gasLimit - record.gasUsed()) {
           rejected.push({ tx, error: 'gas limit reached' })
           continue
