@@ -7,11 +7,12 @@ import type { Block, BlockBytes, BlockHeader, BlockHeaderBytes, HeaderData } fro
 import type { TypedTransaction } from '@ethereumjs/tx'
 import type { Common, CustomCrypto } from '@ethereumjs/common'
 import { RLP } from '@ethereumjs/rlp'
-import { KECCAK256_RLP, SHA256_NULL, bytesToHex, equalsBytes } from '@ethereumjs/util'
+import { KECCAK256_RLP, SHA256_NULL, bytesToBigInt, bytesToHex, equalsBytes } from '@ethereumjs/util'
 
 import { buildCommon, parseGenesis } from '../config/genesis.ts'
 import type { Genesis } from '../config/genesis.ts'
 import { ChainDB } from '../db/chaindb.ts'
+import { Lru } from '../db/lru.ts'
 import type { WriteBatch } from '../db/chaindb.ts'
 import { CliqueEngine } from '../consensus/clique/engine.ts'
 import { CallExecutor } from '../execution/call.ts'
@@ -100,6 +101,8 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
   private readonly executor: Executor
   private current: Heads
   private importQueue: Promise<unknown> = Promise.resolve()
+  /** decoded headers, blocks and receipts by hash (see ReadCaches) */
+  private readonly reads = new ReadCaches()
 
   private constructor(db: ChainDB, spec: Genesis, common: Common, genesis: Block, heads: Heads, opts: ChainOptions) {
     super()
@@ -189,10 +192,16 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
   }
 
   async getHeaderByHash(hash: Uint8Array): Promise<BlockHeader | undefined> {
+    const key = bytesToHex(hash)
+    const cached = this.reads.headers.get(key) ?? this.reads.blocks.get(key)?.header
+    if (cached !== undefined) return cached
     const number = await this.db.getNumber(hash)
     if (number === undefined) return undefined
     const rlp = await this.db.getHeaderRlp(number, hash)
-    return rlp === undefined ? undefined : decodeHeader(rlp, this.common)
+    if (rlp === undefined) return undefined
+    const header = decodeHeader(rlp, this.common, this.reads.forks)
+    this.reads.headers.set(key, header)
+    return header
   }
 
   async getHeaderByNumber(number: bigint): Promise<BlockHeader | undefined> {
@@ -201,11 +210,16 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
   }
 
   async getBlockByHash(hash: Uint8Array): Promise<Block | undefined> {
+    const key = bytesToHex(hash)
+    const cached = this.reads.blocks.get(key)
+    if (cached !== undefined) return cached
     const number = await this.db.getNumber(hash)
     if (number === undefined) return undefined
     const [h, b] = await Promise.all([this.db.getHeaderRlp(number, hash), this.db.getBodyRlp(number, hash)])
     if (h === undefined || b === undefined) return undefined
-    return decodeBlock(h, b, this.common)
+    const block = decodeBlock(h, b, this.common, this.reads.forks)
+    this.reads.blocks.set(key, block)
+    return block
   }
 
   async getBlockByNumber(number: bigint): Promise<Block | undefined> {
@@ -219,10 +233,16 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
   }
 
   async getReceipts(blockHash: Uint8Array): Promise<ConsensusReceipt[] | undefined> {
+    const key = bytesToHex(blockHash)
+    const cached = this.reads.receipts.get(key)
+    if (cached !== undefined) return cached
     const number = await this.db.getNumber(blockHash)
     if (number === undefined) return undefined
     const rlp = await this.db.getReceiptsRlp(number, blockHash)
-    return rlp === undefined ? undefined : decodeReceiptList(rlp)
+    if (rlp === undefined) return undefined
+    const receipts = decodeReceiptList(rlp)
+    this.reads.receipts.set(key, receipts)
+    return receipts
   }
 
   async getTxLocation(txHash: Uint8Array): Promise<TxLocation | undefined> {
@@ -433,15 +453,58 @@ function headerCommon(common: Common, number: bigint, timestamp: bigint): Common
   return c
 }
 
-const blockOpts = { setHardfork: true, skipConsensusFormatValidation: true } as const
+const blockOpts = { skipConsensusFormatValidation: true } as const
 
-export function decodeHeader(rlp: Uint8Array, common: Common): BlockHeader {
-  return createBlockHeaderFromBytesArray(RLP.decode(rlp) as BlockHeaderBytes, { common, ...blockOpts })
+/**
+ * The chain's Common set to each fork, made once: decoding with `setHardfork: true` copies Common and rebuilds its
+ * parameters for every header and block, which cost more than the decoding itself.
+ */
+export class ForkCommons {
+  private readonly byFork = new Map<string, Common>()
+
+  at(common: Common, number: bigint, timestamp: bigint): Common {
+    const fork = common.getHardforkBy({ blockNumber: number, timestamp })
+    let c = this.byFork.get(fork)
+    if (c === undefined) {
+      c = common.copy()
+      c.setHardfork(fork)
+      this.byFork.set(fork, c)
+    }
+    return c
+  }
 }
 
-function decodeBlock(headerRlp: Uint8Array, bodyRlp: Uint8Array, common: Common): Block {
+/**
+ * What the chain keeps decoded for readers, by block hash. A hash names its header, body and receipts for good, so no
+ * entry ever goes stale, reorgs included (canonical number->hash lookups are not cached). Bounds: 4,096 headers (an
+ * eth_getLogs range of 1,000 blocks stays warm), 256 blocks holding at most 10,000 transactions, receipts of 256
+ * blocks holding at most 20,000 receipts and logs.
+ */
+class ReadCaches {
+  readonly forks = new ForkCommons()
+  readonly headers = new Lru<string, BlockHeader>({ maxEntries: 4096 })
+  readonly blocks = new Lru<string, Block>({ maxEntries: 256, maxWeight: 10_000, weigh: (b) => 1 + b.transactions.length })
+  readonly receipts = new Lru<string, ConsensusReceipt[]>({
+    maxEntries: 256,
+    maxWeight: 20_000,
+    weigh: (rs) => rs.reduce((n, r) => n + 1 + r.logs.length, 1),
+  })
+}
+
+/** header fields as stored: number (8) and timestamp (11) decide the fork */
+function forkCommonOf(fields: Uint8Array[], common: Common, forks: ForkCommons): Common {
+  return forks.at(common, bytesToBigInt(fields[8]), bytesToBigInt(fields[11]))
+}
+
+export function decodeHeader(rlp: Uint8Array, common: Common, forks: ForkCommons = new ForkCommons()): BlockHeader {
+  const fields = RLP.decode(rlp) as BlockHeaderBytes
+  return createBlockHeaderFromBytesArray(fields, { common: forkCommonOf(fields, common, forks), ...blockOpts })
+}
+
+function decodeBlock(headerRlp: Uint8Array, bodyRlp: Uint8Array, common: Common, forks: ForkCommons = new ForkCommons()): Block {
+  const header = RLP.decode(headerRlp) as Uint8Array[]
   const body = RLP.decode(bodyRlp) as Uint8Array[][]
-  return createBlockFromBytesArray([RLP.decode(headerRlp), ...body] as unknown as BlockBytes, { common, ...blockOpts })
+  return createBlockFromBytesArray([header, ...body] as unknown as BlockBytes, { common: forkCommonOf(header, common, forks), ...blockOpts })
 }
 
 /** The genesis block as geth's Genesis.ToBlock builds it, fields by fork active at genesis. */
