@@ -99,11 +99,20 @@ function watchInclusion(hashes: Set<string>, startBlock: number, deadline: numbe
   let stopped = false
   const done = (async () => {
     let next = startBlock + 1
+    // hash of each scanned block by number: a reorg (competing Clique blocks on a network) replaces scanned blocks,
+    // and the replacements, which may hold transactions the old ones did not, are scanned again
+    const scanned = new Map<number, string>()
     while (!stopped && seenAt.size < hashes.size && Date.now() < deadline) {
+      while (next - 1 > startBlock && scanned.has(next - 1)) {
+        const canonical = await rpc<{ hash: string } | null>(config.url, 'eth_getBlockByNumber', [`0x${(next - 1).toString(16)}`, false])
+        if (canonical !== null && canonical.hash === scanned.get(next - 1)) break
+        next--
+      }
       const head = Number(await rpc<string>(config.url, 'eth_blockNumber'))
       for (; next <= head; next++) {
-        const block = await rpc<{ transactions: string[] } | null>(config.url, 'eth_getBlockByNumber', [`0x${next.toString(16)}`, false])
+        const block = await rpc<{ hash: string; transactions: string[] } | null>(config.url, 'eth_getBlockByNumber', [`0x${next.toString(16)}`, false])
         if (block === null) break
+        scanned.set(next, block.hash)
         const now = performance.now()
         let ours = 0
         for (const hash of block.transactions) {
