@@ -101,6 +101,8 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
   private readonly executor: Executor
   private current: Heads
   private importQueue: Promise<unknown> = Promise.resolve()
+  /** imports queued or running: a block being built stops taking transactions when one waits (see buildBlock) */
+  private importsWaiting = 0
   /** decoded headers, blocks and receipts by hash (see ReadCaches) */
   private readonly reads = new ReadCaches()
 
@@ -278,7 +280,8 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
 
   /** Imports one block; serialised with every other import. Throws BlockImportError when the block is invalid. */
   importBlock(block: Block): Promise<ImportOutcome> {
-    const run = this.importQueue.then(() => this.importOne(block))
+    this.importsWaiting++
+    const run = this.importQueue.then(() => this.importOne(block)).finally(() => this.importsWaiting--)
     this.importQueue = run.catch(() => {})
     return run
   }
@@ -323,7 +326,9 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
    * Queued with imports: the executor's state manager serves one block at a time.
    */
   buildBlock(parent: BlockHeader, header: HeaderData, candidates: Iterable<TypedTransaction>, author: Uint8Array): ReturnType<Executor['buildBlock']> {
-    const run = this.importQueue.then(() => this.executor.buildBlock(parent, header, candidates, this.ancestorsOf(parent), author))
+    // a peer's block waiting behind a long build would reach the head late (and this node would seal on a stale
+    // parent): the build stops taking transactions and finishes with those it has
+    const run = this.importQueue.then(() => this.executor.buildBlock(parent, header, candidates, this.ancestorsOf(parent), author, () => this.importsWaiting > 0))
     this.importQueue = run.catch(() => {})
     return run
   }

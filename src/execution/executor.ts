@@ -132,7 +132,8 @@ export class Executor {
    * Assembles a block on `parent` from candidate transactions in one pass: each runs once, on the state the previous
    * ones left; those that fail or do not fit are left out. `header` is complete but for the fields execution fills
    * in (roots, bloom, gas used); `author` receives the fees (the Clique signer, which is not the header's coinbase).
-   * Returns the unsealed block; the consensus layer seals it.
+   * `stopTaking`, asked between slices of work, ends the intake early. Returns the unsealed block; the consensus
+   * layer seals it.
    */
   async buildBlock(
     parent: BlockHeader,
@@ -140,6 +141,7 @@ export class Executor {
     candidates: Iterable<TypedTransaction>,
     ancestors: AncestorHashes,
     author: Uint8Array,
+    stopTaking: () => boolean = () => false,
   ): Promise<{ block: Block; executed: ExecutedBlock; rejected: { tx: TypedTransaction; error: string }[] }> {
     const vm = await this.vm()
     this.ancestors = ancestors
@@ -179,6 +181,7 @@ export class Executor {
         if (performance.now() - slice > YIELD_EVERY_MS) {
           await new Promise<void>((resolve) => setImmediate(resolve))
           slice = performance.now()
+          if (stopTaking()) break
         }
         if (tx.gasLimit > gasLimit - record.gasUsed()) {
           rejected.push({ tx, error: 'gas limit reached' })
