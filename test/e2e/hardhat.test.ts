@@ -9,7 +9,7 @@ import { Contract, JsonRpcProvider, Wallet } from 'ethers'
 
 import { startDevNode } from '../clients/devchain.ts'
 import type { DevNode } from '../clients/devchain.ts'
-import { TARGETS } from '../clients/network.ts'
+import { DEV, NETWORK } from '../clients/network.ts'
 import { ROOT } from '../helpers.ts'
 
 // Hardhat's CLI (its package.json `bin`) run on this Node (24): `npx hardhat` would take whichever `node` is first on PATH.
@@ -37,6 +37,9 @@ function hardhat(args: string[], env: Record<string, string>, timeoutMs = 90_000
   })
 }
 
+/** development account 0, the `cairn` network's default key */
+const DEV_DEPLOYER = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
+
 /** `hardhat ignition deploy` of ignition/modules/Tokens.ts to `node` from `key` (its own deployment id); checks the contracts. */
 async function deployTokens(t: TestContext, node: DevNode, env: Record<string, string>, deployer: string): Promise<void> {
   // A deployment id of its own: Ignition's journal in ignition/deployments belongs to one chain.
@@ -59,27 +62,35 @@ async function deployTokens(t: TestContext, node: DevNode, env: Record<string, s
 }
 
 // Hardhat's runs share one project (artifacts, cache): the suites of this file run one after the other.
-for (const target of TARGETS) {
-  describe(`Hardhat 3 against ${target.name}`, () => {
-    it('compiles offline, deploys the tokens with Ignition and passes its mocha and Solidity tests', { timeout: 180_000 }, async (t) => {
-      const node = await target.start(t)
-      const env = { CAIRN_URL: node.url }
+describe(`Hardhat 3 against ${DEV.name}`, () => {
+  it('compiles offline, deploys the tokens with Ignition and passes its mocha and Solidity tests', { timeout: 180_000 }, async (t) => {
+    const node = await DEV.start(t)
+    const env = { CAIRN_URL: node.url }
 
-      const build = await hardhat(['build'], env)
-      assert.equal(build.code, 0, build.output)
-      assert.match(build.output, /Compiled \d+ Solidity files? with solc 0\.8\.30 \(evm target: prague\)|No contracts to compile/)
+    const build = await hardhat(['build'], env)
+    assert.equal(build.code, 0, build.output)
+    assert.match(build.output, /Compiled \d+ Solidity files? with solc 0\.8\.30 \(evm target: prague\)|No contracts to compile/)
 
-      await deployTokens(t, node, env, '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266')
+    await deployTokens(t, node, env, DEV_DEPLOYER)
 
-      const test = await hardhat(['test', '--network', 'cairn'], env, 120_000)
-      assert.equal(test.code, 0, test.output)
-      assert.match(test.output, /(\d+) passing \(2 solidity, \d+ mocha\)/)
-      assert.doesNotMatch(test.output, /failing/)
+    const test = await hardhat(['test', '--network', 'cairn'], env, 120_000)
+    assert.equal(test.code, 0, test.output)
+    assert.match(test.output, /(\d+) passing \(2 solidity, \d+ mocha\)/)
+    assert.doesNotMatch(test.output, /failing/)
 
-      await target.close(node)
-    })
+    await DEV.close(node)
   })
-}
+})
+
+// the deploy alone (its mocha tests above take as long again): what the README's `contracts:deploy` does on a network
+describe(`Hardhat 3 against ${NETWORK.name}`, () => {
+  it('deploys the tokens with Ignition; both signers sealed blocks', { timeout: 120_000 }, async (t) => {
+    const node = await NETWORK.start(t)
+    await deployTokens(t, node, { CAIRN_URL: node.url }, DEV_DEPLOYER)
+    await NETWORK.close(node)
+    assert.equal(await node.stop(), 0)
+  })
+})
 
 describe('Hardhat Ignition on a free-gas chain (cairn --dev --dev.free-gas)', () => {
   it('deploys the tokens from an account with 0 ETH: Ignition sends maxFeePerGas 0 when the base fee is 0', { timeout: 120_000 }, async (t) => {
