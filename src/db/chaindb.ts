@@ -4,6 +4,7 @@ import { bigIntToBytes, bytesToBigInt, concatBytes, hexToBytes, utf8ToBytes } fr
 import type { DB, BatchDBOp, EncodingOpts } from '@ethereumjs/util'
 
 import type { TxLocation } from '../chain/types.ts'
+import { Lru } from './lru.ts'
 
 /**
  * The only place that knows cairn's key layout. Everything a block brings (header, body, receipts, tx lookups,
@@ -37,6 +38,9 @@ const num8 = (n: bigint) => {
 }
 const keyNumHash = (prefix: Uint8Array, n: bigint, hash: Uint8Array) => concatBytes(prefix, num8(n), hash)
 
+/** the most bytes of trie nodes and code the node cache holds; each entry also counts ~160 bytes for its key and slot */
+const TRIE_NODE_CACHE_BYTES = 64 * 1024 * 1024
+
 export class DatadirLockedError extends Error {
   constructor(path: string) {
     super(`database ${path} is in use by another process (is another cairn running on this datadir?)`)
@@ -54,6 +58,11 @@ export class SchemaMismatchError extends Error {
 export class ChainDB {
   readonly level: Level<Uint8Array, Uint8Array>
   readonly path: string
+  /**
+   * Trie nodes and code by key: a key is the hash of its value, so an entry is never stale (reorgs included). Every
+   * state read walks the trie from its root, so the upper nodes are read for each account asked for.
+   */
+  private readonly trieNodes = new Lru<string, Uint8Array>({ maxEntries: 1 << 20, maxWeight: TRIE_NODE_CACHE_BYTES, weigh: (v) => v.length + 160 })
 
   private constructor(level: Level<Uint8Array, Uint8Array>, path: string) {
     this.level = level
@@ -142,6 +151,15 @@ export class ChainDB {
 
   async getTrieNode(key: Uint8Array): Promise<Uint8Array | undefined> {
     return this.get(concatBytes(P.trieNode, key))
+  }
+
+  /** A trie node or code by its key in hex (as the trie names it), through the node cache. */
+  async getTrieNodeByHex(key: string): Promise<Uint8Array | undefined> {
+    const cached = this.trieNodes.get(key)
+    if (cached !== undefined) return cached
+    const node = await this.getTrieNode(hexToBytes(`0x${key}`))
+    if (node !== undefined) this.trieNodes.set(key, node)
+    return node
   }
 
   /** A state-trie node store for the execution layer: reads through, buffers writes for the next block batch. */
@@ -245,7 +263,7 @@ export class TrieNodeStore implements DB<string, string | Uint8Array> {
   async get(key: string, _opts?: EncodingOpts): Promise<Uint8Array | undefined> {
     const p = this.pending.get(key)
     if (p !== undefined) return p
-    return this.chain.getTrieNode(hexToBytes(`0x${key}`))
+    return this.chain.getTrieNodeByHex(key)
   }
 
   async put(key: string, value: string | Uint8Array, _opts?: EncodingOpts): Promise<void> {
