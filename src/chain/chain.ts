@@ -9,6 +9,7 @@ import type { Common, CustomCrypto } from '@ethereumjs/common'
 import { RLP } from '@ethereumjs/rlp'
 import { KECCAK256_RLP, SHA256_NULL, bytesToBigInt, bytesToHex, equalsBytes } from '@ethereumjs/util'
 
+import { ForkCommons } from '../config/forkCommons.ts'
 import { buildCommon, parseGenesis } from '../config/genesis.ts'
 import type { Genesis } from '../config/genesis.ts'
 import { ChainDB } from '../db/chaindb.ts'
@@ -103,8 +104,7 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
   private importQueue: Promise<unknown> = Promise.resolve()
   /** imports queued or running: a block being built stops taking transactions when one waits (see buildBlock) */
   private importsWaiting = 0
-  /** decoded headers, blocks and receipts by hash (see ReadCaches) */
-  private readonly reads = new ReadCaches()
+  private readCaches: ReadCaches | undefined
 
   private constructor(db: ChainDB, spec: Genesis, common: Common, genesis: Block, heads: Heads, opts: ChainOptions) {
     super()
@@ -184,6 +184,11 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
   }
 
   // ---------------------------------------------------------------- ChainReader
+
+  /** decoded headers, blocks and receipts by hash (see ReadCaches) */
+  private get reads(): ReadCaches {
+    return (this.readCaches ??= new ReadCaches(this.common))
+  }
 
   heads(): Heads {
     return this.current
@@ -461,32 +466,13 @@ function headerCommon(common: Common, number: bigint, timestamp: bigint): Common
 const blockOpts = { skipConsensusFormatValidation: true } as const
 
 /**
- * The chain's Common set to each fork, made once: decoding with `setHardfork: true` copies Common and rebuilds its
- * parameters for every header and block, which cost more than the decoding itself.
- */
-export class ForkCommons {
-  private readonly byFork = new Map<string, Common>()
-
-  at(common: Common, number: bigint, timestamp: bigint): Common {
-    const fork = common.getHardforkBy({ blockNumber: number, timestamp })
-    let c = this.byFork.get(fork)
-    if (c === undefined) {
-      c = common.copy()
-      c.setHardfork(fork)
-      this.byFork.set(fork, c)
-    }
-    return c
-  }
-}
-
-/**
  * What the chain keeps decoded for readers, by block hash. A hash names its header, body and receipts for good, so no
  * entry ever goes stale, reorgs included (canonical number->hash lookups are not cached). Bounds: 4,096 headers (an
  * eth_getLogs range of 1,000 blocks stays warm), 256 blocks holding at most 10,000 transactions, receipts of 256
  * blocks holding at most 20,000 receipts and logs.
  */
 class ReadCaches {
-  readonly forks = new ForkCommons()
+  readonly forks: ForkCommons
   readonly headers = new Lru<string, BlockHeader>({ maxEntries: 4096 })
   readonly blocks = new Lru<string, Block>({ maxEntries: 256, maxWeight: 10_000, weigh: (b) => 1 + b.transactions.length })
   readonly receipts = new Lru<string, ConsensusReceipt[]>({
@@ -494,22 +480,26 @@ class ReadCaches {
     maxWeight: 20_000,
     weigh: (rs) => rs.reduce((n, r) => n + 1 + r.logs.length, 1),
   })
+
+  constructor(common: Common) {
+    this.forks = new ForkCommons(common)
+  }
 }
 
 /** header fields as stored: number (8) and timestamp (11) decide the fork */
-function forkCommonOf(fields: Uint8Array[], common: Common, forks: ForkCommons): Common {
-  return forks.at(common, bytesToBigInt(fields[8]), bytesToBigInt(fields[11]))
+function forkCommonOf(fields: Uint8Array[], forks: ForkCommons): Common {
+  return forks.at(bytesToBigInt(fields[8]), bytesToBigInt(fields[11]))
 }
 
-export function decodeHeader(rlp: Uint8Array, common: Common, forks: ForkCommons = new ForkCommons()): BlockHeader {
+export function decodeHeader(rlp: Uint8Array, common: Common, forks = new ForkCommons(common)): BlockHeader {
   const fields = RLP.decode(rlp) as BlockHeaderBytes
-  return createBlockHeaderFromBytesArray(fields, { common: forkCommonOf(fields, common, forks), ...blockOpts })
+  return createBlockHeaderFromBytesArray(fields, { common: forkCommonOf(fields, forks), ...blockOpts })
 }
 
-function decodeBlock(headerRlp: Uint8Array, bodyRlp: Uint8Array, common: Common, forks: ForkCommons = new ForkCommons()): Block {
+function decodeBlock(headerRlp: Uint8Array, bodyRlp: Uint8Array, common: Common, forks = new ForkCommons(common)): Block {
   const header = RLP.decode(headerRlp) as Uint8Array[]
   const body = RLP.decode(bodyRlp) as Uint8Array[][]
-  return createBlockFromBytesArray([header, ...body] as unknown as BlockBytes, { common: forkCommonOf(header, common, forks), ...blockOpts })
+  return createBlockFromBytesArray([header, ...body] as unknown as BlockBytes, { common: forkCommonOf(header, forks), ...blockOpts })
 }
 
 /** The genesis block as geth's Genesis.ToBlock builds it, fields by fork active at genesis. */

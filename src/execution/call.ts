@@ -7,7 +7,6 @@
  * Every request runs on a state manager of its own over the trie store, opened at the block's state root; its writes
  * stay in its caches and are dropped with it, so the state the importer and the sealer use is never touched.
  */
-import { cliqueSigner } from '@ethereumjs/block'
 import type { BlockHeader } from '@ethereumjs/block'
 import { ConsensusAlgorithm } from '@ethereumjs/common'
 import type { Common } from '@ethereumjs/common'
@@ -31,6 +30,8 @@ import {
   toChecksumAddress,
 } from '@ethereumjs/util'
 
+import { ForkCommons } from '../config/forkCommons.ts'
+import { SignerCache, recoverSigner } from '../consensus/clique/seal.ts'
 import type { ChainDB } from '../db/chaindb.ts'
 import type { AncestorHashes } from './executor.ts'
 import { newStateManager } from './executor.ts'
@@ -323,12 +324,15 @@ export function rulesOf(common: Common): Rules {
   }
 }
 
-/** core.NewEVMBlockContext: Clique's coinbase is the block's signer (geth's Engine().Author). */
-function blockContextOf(header: BlockHeader, common: Common): BlockContext {
+/**
+ * core.NewEVMBlockContext: Clique's coinbase is the block's signer (geth's Engine().Author), recovered once per block
+ * (`signers`: calls mostly run at the head, so the same header over and over).
+ */
+function blockContextOf(header: BlockHeader, common: Common, signers: SignerCache): BlockContext {
   let coinbase = header.coinbase
   if (common.consensusAlgorithm() === ConsensusAlgorithm.Clique) {
     try {
-      coinbase = cliqueSigner(header)
+      coinbase = new Address(hexBytes(recoverSigner(header, signers)))
     } catch {
       // an unsealed header (the genesis): geth's Author fails and leaves the zero address
       coinbase = createZeroAddress()
@@ -830,11 +834,15 @@ export class CallExecutor implements CallExecution {
   private readonly common: Common
   private readonly db: ChainDB
   private readonly ancestors: (header: BlockHeader) => AncestorHashes
+  private readonly forks: ForkCommons
+  /** Clique signers of the blocks calls ran at, by block hash (256: the head and what callers pin) */
+  private readonly signers = new SignerCache(256)
   readonly gasCap: bigint
   readonly evmTimeoutMs: number
 
   constructor(opts: CallExecutorOptions) {
     this.common = opts.common
+    this.forks = new ForkCommons(opts.common)
     this.db = opts.db
     this.ancestors = opts.ancestors
     this.gasCap = opts.gasCap ?? DEFAULT_GAS_CAP
@@ -1027,9 +1035,9 @@ export class CallExecutor implements CallExecution {
    * call to another fork), then state overrides against that fork's precompiles.
    */
   private async prepare(header: BlockHeader, overrides: CallOverrides, timeoutMs = this.evmTimeoutMs): Promise<CallEnv> {
-    const ctx = applyBlockOverrides(blockContextOf(header, this.common), overrides.block)
-    const common = this.common.copy()
-    common.setHardforkBy({ blockNumber: ctx.number, timestamp: ctx.time })
+    const ctx = applyBlockOverrides(blockContextOf(header, this.common, this.signers), overrides.block)
+    // a copy of the fork's Common, not the shared one: the EVM adds its listeners and parameters to its Common
+    const common = this.forks.at(ctx.number, ctx.time).copy()
     const state = newStateManager(this.db.trieStore(), common)
     await state.setStateRoot(header.stateRoot)
     const active = getActivePrecompiles(common)
