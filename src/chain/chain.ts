@@ -185,9 +185,16 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
 
   // ---------------------------------------------------------------- ChainReader
 
-  /** decoded headers, blocks and receipts by hash (see ReadCaches) */
+  /** decoded headers, blocks and receipts by hash, canonical lookups until the next reorg (see ReadCaches) */
   private get reads(): ReadCaches {
-    return (this.readCaches ??= new ReadCaches(this.common))
+    if (this.readCaches === undefined) {
+      const reads = (this.readCaches = new ReadCaches(this.common))
+      // first of the head listeners, so none of them reads a canonical entry the reorg replaced
+      this.prependListener('head', (_head, removed) => {
+        if (removed.length > 0) reads.forgetCanonical()
+      })
+    }
+    return this.readCaches
   }
 
   heads(): Heads {
@@ -195,7 +202,14 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
   }
 
   async getCanonicalHash(number: bigint): Promise<Uint8Array | undefined> {
-    return this.db.getCanonicalHash(number)
+    const reads = this.reads
+    const cached = reads.canonical.get(number)
+    if (cached !== undefined) return cached
+    const generation = reads.generation
+    const hash = await this.db.getCanonicalHash(number)
+    // a reorg while reading: what was read may be the replaced entry
+    if (hash !== undefined && generation === reads.generation) reads.canonical.set(number, hash)
+    return hash
   }
 
   async getHeaderByHash(hash: Uint8Array): Promise<BlockHeader | undefined> {
@@ -212,7 +226,7 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
   }
 
   async getHeaderByNumber(number: bigint): Promise<BlockHeader | undefined> {
-    const hash = await this.db.getCanonicalHash(number)
+    const hash = await this.getCanonicalHash(number)
     return hash === undefined ? undefined : this.getHeaderByHash(hash)
   }
 
@@ -230,7 +244,7 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
   }
 
   async getBlockByNumber(number: bigint): Promise<Block | undefined> {
-    const hash = await this.db.getCanonicalHash(number)
+    const hash = await this.getCanonicalHash(number)
     return hash === undefined ? undefined : this.getBlockByHash(hash)
   }
 
@@ -253,9 +267,16 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
   }
 
   async getTxLocation(txHash: Uint8Array): Promise<TxLocation | undefined> {
-    const loc = await this.db.getTxLookup(txHash)
-    if (loc === undefined) return undefined
-    const blockHash = await this.db.getCanonicalHash(loc.blockNumber)
+    const reads = this.reads
+    const key = bytesToHex(txHash)
+    let loc = reads.txLookups.get(key)
+    if (loc === undefined) {
+      const generation = reads.generation
+      loc = await this.db.getTxLookup(txHash)
+      if (loc === undefined) return undefined
+      if (generation === reads.generation) reads.txLookups.set(key, loc)
+    }
+    const blockHash = await this.getCanonicalHash(loc.blockNumber)
     return blockHash === undefined ? undefined : { blockHash, blockNumber: loc.blockNumber, index: loc.index }
   }
 
@@ -466,12 +487,18 @@ function headerCommon(common: Common, number: bigint, timestamp: bigint): Common
 const blockOpts = { skipConsensusFormatValidation: true } as const
 
 /**
- * What the chain keeps decoded for readers, by block hash. A hash names its header, body and receipts for good, so no
- * entry ever goes stale, reorgs included (canonical number->hash lookups are not cached). Bounds: 4,096 headers (an
- * eth_getLogs range of 1,000 blocks stays warm), 256 blocks holding at most 10,000 transactions, receipts of 256
- * blocks holding at most 20,000 receipts and logs.
+ * What the chain keeps decoded for readers. A block hash names its header, body and receipts for good, so those entries
+ * never go stale, reorgs included. Canonical number->hash entries and tx lookups do change in a reorg: they are
+ * dropped on every head event that removed blocks (before any other listener runs), and a read that overlapped such
+ * an event keeps its answer out of the cache (`generation`). Bounds: 4,096 headers (an eth_getLogs range of 1,000
+ * blocks stays warm), 256 blocks holding at most 10,000 transactions, receipts of 256 blocks holding at most 20,000
+ * receipts and logs, 8,192 canonical numbers, 8,192 tx lookups.
  */
 class ReadCaches {
+  readonly canonical = new Lru<bigint, Uint8Array>({ maxEntries: 8192 })
+  readonly txLookups = new Lru<string, { blockNumber: bigint; index: number }>({ maxEntries: 8192 })
+  /** bumped by each reorg */
+  generation = 0
   readonly forks: ForkCommons
   readonly headers = new Lru<string, BlockHeader>({ maxEntries: 4096 })
   readonly blocks = new Lru<string, Block>({ maxEntries: 256, maxWeight: 10_000, weigh: (b) => 1 + b.transactions.length })
@@ -483,6 +510,12 @@ class ReadCaches {
 
   constructor(common: Common) {
     this.forks = new ForkCommons(common)
+  }
+
+  forgetCanonical(): void {
+    this.generation++
+    this.canonical.clear()
+    this.txLookups.clear()
   }
 }
 

@@ -6,9 +6,9 @@
 import type { BlockHeader } from '@ethereumjs/block'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
-import { Bloom } from '@ethereumjs/vm'
 
 import type { ChainReader } from '../chain/types.ts'
+import { keccak256 } from '../crypto/keccak.ts'
 import { serverError } from './errors.ts'
 import { formatLog, formatTransaction, toData } from './format.ts'
 import type { JsonObject } from './format.ts'
@@ -168,16 +168,36 @@ function watchLogs(events: ChainEvents, criteria: LogCriteria, deliver: (logs: L
   })
 }
 
-/** geth's bloomFilter: whether the block may hold a matching log. */
-function bloomMayMatch(header: BlockHeader, criteria: LogCriteria): boolean {
-  const bloom = new Bloom(header.logsBloom)
-  if (criteria.addresses.length > 0 && !criteria.addresses.some((a) => bloom.check(hexToBytes(a as `0x${string}`)))) return false
-  return criteria.topics.every((accepted) => accepted.length === 0 || accepted.some((t) => bloom.check(hexToBytes(t as `0x${string}`))))
+/** The three bits a value sets in a 2048-bit log bloom (geth's bloomValues), as [byte index, mask] pairs. */
+type BloomBits = [number, number][]
+
+function bloomBits(value: string): BloomBits {
+  const h = keccak256(hexToBytes(value as `0x${string}`))
+  const bits: BloomBits = []
+  for (let i = 0; i < 6; i += 2) {
+    const bit = ((h[i] << 8) | h[i + 1]) & 2047
+    bits.push([BLOOM_BYTES - 1 - (bit >> 3), 1 << (bit & 7)])
+  }
+  return bits
+}
+
+const BLOOM_BYTES = 256
+
+/** geth's bloomFilter, with each criterion hashed once per query rather than once per block. */
+function bloomMatcher(criteria: LogCriteria): (header: BlockHeader) => boolean {
+  const addresses = criteria.addresses.map(bloomBits)
+  const topics = criteria.topics.filter((accepted) => accepted.length > 0).map((accepted) => accepted.map(bloomBits))
+  const has = (bloom: Uint8Array, bits: BloomBits) => bits.every(([at, mask]) => (bloom[at] & mask) !== 0)
+  return (header) => {
+    const bloom = header.logsBloom
+    if (addresses.length > 0 && !addresses.some((bits) => has(bloom, bits))) return false
+    return topics.every((accepted) => accepted.some((bits) => has(bloom, bits)))
+  }
 }
 
 /** The logs of one block that match, formatted (logIndex counts every log of the block). */
-async function matchingBlockLogs(chain: ChainReader, header: BlockHeader, criteria: LogCriteria): Promise<JsonObject[]> {
-  if (!bloomMayMatch(header, criteria)) return []
+async function matchingBlockLogs(chain: ChainReader, header: BlockHeader, criteria: LogCriteria, mayMatch = bloomMatcher(criteria)): Promise<JsonObject[]> {
+  if (!mayMatch(header)) return []
   const [block, receipts] = await Promise.all([chain.getBlockByHash(header.hash()), chain.getReceipts(header.hash())])
   if (block === undefined || receipts === undefined) return []
   const found: JsonObject[] = []
@@ -214,11 +234,12 @@ export async function queryLogs(chain: ChainReader, criteria: LogCriteria): Prom
     return n
   }
   const logs: JsonObject[] = []
+  const mayMatch = bloomMatcher(criteria)
   for (let n = resolve(begin); n <= resolve(end); n++) {
     const canonical = await chain.getCanonicalHash(n)
     const header = canonical && (await chain.getHeaderByHash(canonical))
     if (!header) break
-    logs.push(...(await matchingBlockLogs(chain, header, criteria)))
+    logs.push(...(await matchingBlockLogs(chain, header, criteria, mayMatch)))
   }
   return logs
 }
