@@ -76,11 +76,20 @@ export function formatHeader(h: BlockHeader, author?: BlockAuthor): JsonObject {
   return sortedKeys(fields)
 }
 
+/** Encoded block sizes: serializing a block again for each request costs more than the rest of its formatting. */
+const blockSizes = new WeakMap<Block, number>()
+
+function blockSize(block: Block): number {
+  let size = blockSizes.get(block)
+  if (size === undefined) blockSizes.set(block, (size = block.serialize().length))
+  return size
+}
+
 /** RPCMarshalBlock with transactions: their hashes, or full objects when `fullTx`. */
 export function formatBlock(block: Block, fullTx: boolean, author?: BlockAuthor): JsonObject {
   const fields: JsonObject = {
     ...formatHeader(block.header, author),
-    size: toQuantity(block.serialize().length),
+    size: toQuantity(blockSize(block)),
     transactions: block.transactions.map((tx, i) => (fullTx ? formatTransaction(tx, inclusionIn(block, i)) : toData(tx.hash()))),
     uncles: block.uncleHeaders.map((u) => toData(u.hash())),
   }
