@@ -5,7 +5,7 @@
 import { createServer } from 'node:http'
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import { isIP } from 'node:net'
-import { gzipSync } from 'node:zlib'
+import { constants, gzipSync } from 'node:zlib'
 
 import { handleRequestBody } from './jsonrpc.ts'
 import { listen } from './listen.ts'
@@ -50,6 +50,9 @@ const CORS_ALLOWED_METHODS = ['POST', 'GET']
 // geth's HTTP timeouts: read 30 s, idle 120 s
 const REQUEST_TIMEOUT_MS = 30_000
 const KEEP_ALIVE_TIMEOUT_MS = 120_000
+/** smaller answers go uncompressed */
+const GZIP_MIN_BYTES = 1024
+const ROOT_URL = { pathname: '/', search: '' }
 
 export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
   const host = opts.host ?? '127.0.0.1'
@@ -71,7 +74,8 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
   })
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost')
+    // almost every request is a POST to '/': no URL parse for those
+    const url = req.url === '/' || req.url === undefined ? ROOT_URL : new URL(req.url, 'http://localhost')
     if (url.pathname !== '/') {
       res.writeHead(404).end()
       return
@@ -121,9 +125,9 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
       return
     }
     let payload = Buffer.from(answer)
-    // geth gzips responses for clients that accept it
-    if (/\bgzip\b/.test(req.headers['accept-encoding'] ?? '')) {
-      payload = gzipSync(payload)
+    // geth gzips responses for clients that accept it; below a packet's worth it saves nothing but costs CPU
+    if (payload.length >= GZIP_MIN_BYTES && /\bgzip\b/.test(req.headers['accept-encoding'] ?? '')) {
+      payload = gzipSync(payload, { level: constants.Z_BEST_SPEED })
       res.setHeader('content-encoding', 'gzip')
     }
     res.writeHead(200, { 'content-length': payload.length }).end(payload)
