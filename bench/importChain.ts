@@ -1,15 +1,22 @@
-// The import scenario (cairn only): a chain of dev transfers is generated once with `cairn --dev --dev.period 0` and
+// The import scenario (cairn only): a chain of dev transfers is generated once on the `cairn --dev` genesis and
 // exported (cached under bench/results/cache/), then `cairn import`ed into fresh datadirs and timed.
 
 import { existsSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
-import { SigningKey, Transaction } from 'ethers'
+import { createFeeMarket1559Tx } from '@ethereumjs/tx'
+import type { TypedTransaction } from '@ethereumjs/tx'
+import { hexToBytes } from '@ethereumjs/util'
 
 import { devAccounts } from '../src/accounts/devAccounts.ts'
+import { Chain } from '../src/chain/chain.ts'
+import { exportBlockFile } from '../src/chain/importer.ts'
+import { createLogger } from '../src/cli/log.ts'
 import { devGenesis } from '../src/config/devGenesis.ts'
-import { CAIRN, freePort, procStats, removeTempDir, startProcess, tempDir } from './nodes.ts'
-import { CHAIN_ID, rpc, rpcBatch, waitFor } from './workload.ts'
+import type { CliqueEngine } from '../src/consensus/clique/engine.ts'
+import { Sealer } from '../src/consensus/clique/sealer.ts'
+import { CAIRN, procStats, removeTempDir, startProcess, tempDir } from './nodes.ts'
+import { CHAIN_ID } from './workload.ts'
 
 export interface ImportResult {
   blocks: number
@@ -22,42 +29,46 @@ export interface ImportResult {
 
 const TXS_PER_BLOCK = 20
 
-/** Writes `chainFile` (and its genesis) with at least `blocks` blocks of `TXS_PER_BLOCK` transfers each. */
+/**
+ * Writes `chainFile` with `blocks` blocks of exactly `TXS_PER_BLOCK` transfers each, sealed in process by the dev
+ * signer on the genesis `cairn --dev` uses (a node sealing at period 0 would cut blocks wherever arrivals fall).
+ */
 async function generateChain(blocks: number, gasLimit: number, chainFile: string, say: (line: string) => void): Promise<void> {
   const datadir = tempDir('cairn-bench-gen-')
-  const port = await freePort()
-  const node = startProcess(process.execPath, [CAIRN, '--dev', '--dev.period', '0', '--dev.gaslimit', String(gasLimit), '--datadir', datadir, '--http.port', String(port), '--port', '0', '--maxpeers', '0'])
-  const url = `http://127.0.0.1:${port}`
   try {
-    await waitFor('cairn (chain generation) to serve', 60_000, async () => ((await rpc(url, 'eth_chainId')) ? true : undefined))
-    const keys = devAccounts(10).map((a) => new SigningKey(a.privateKey))
-    const nonces = keys.map(() => 0)
-    const started = Date.now()
-    let head = 0
-    // period 0 seals as soon as transactions wait: one round of transfers is (about) one block
-    for (let round = 0; round < blocks * 2 && head < blocks; round++) {
-      const txs = Array.from({ length: TXS_PER_BLOCK }, (_, i) => {
-        const k = i % keys.length
-        const tx = Transaction.from({ type: 2, chainId: CHAIN_ID, nonce: nonces[k]++, to: `0x${(round * TXS_PER_BLOCK + i + 1).toString(16).padStart(40, '0')}`, value: 1n, gasLimit: 21_000n, maxFeePerGas: 100_000_000_000n, maxPriorityFeePerGas: 1_000_000_000n })
-        tx.signature = keys[k].sign(tx.unsignedHash)
-        return tx
+    await Chain.init(datadir, JSON.stringify(devGenesis({ period: 0, gasLimit: BigInt(gasLimit) })))
+    const chain = await Chain.open(datadir)
+    try {
+      const keys = devAccounts(10).map((a) => hexToBytes(a.privateKey as `0x${string}`))
+      const nonces = keys.map(() => 0n)
+      let next: TypedTransaction[] = []
+      const sealer = new Sealer({
+        chain,
+        engine: chain.engine as CliqueEngine,
+        signerKey: keys[0],
+        interval: 0,
+        log: createLogger(0),
+        txs: { candidates: () => next, hasPending: () => true, onPending: () => () => {} },
       })
-      const replies = await rpcBatch(url, txs.map((t) => ({ method: 'eth_sendRawTransaction', params: [t.serialized] })))
-      const failed = replies.find((r) => r.error)
-      if (failed) throw new Error(`chain generation: ${failed.error!.message}`)
-      const last = txs[txs.length - 1].hash
-      await waitFor('a generated block', 30_000, async () => ((await rpc(url, 'eth_getTransactionReceipt', [last])) ? true : undefined), 5)
-      head = Number(await rpc<string>(url, 'eth_blockNumber'))
-      if (round % 500 === 0) say(`  import chain: ${head}/${blocks} blocks (${((Date.now() - started) / 1000).toFixed(0)} s)`)
+      const started = Date.now()
+      for (let n = 1; n <= blocks; n++) {
+        const common = chain.heads().latest.common
+        next = Array.from({ length: TXS_PER_BLOCK }, (_, i) => {
+          const k = i % keys.length
+          const to = `0x${(n * TXS_PER_BLOCK + i).toString(16).padStart(40, '0')}` as const
+          return createFeeMarket1559Tx({ chainId: BigInt(CHAIN_ID), nonce: nonces[k]++, to, value: 1n, gasLimit: 21_000n, maxFeePerGas: 100_000_000_000n, maxPriorityFeePerGas: 1_000_000_000n }, { common }).sign(keys[k])
+        })
+        const block = await sealer.sealNow()
+        if (block.transactions.length !== TXS_PER_BLOCK) throw new Error(`chain generation: block ${n} holds ${block.transactions.length} transactions`)
+        if (n % 1000 === 0) say(`  import chain: ${n}/${blocks} blocks (${((Date.now() - started) / 1000).toFixed(0)} s)`)
+      }
+      const partial = `${chainFile}.partial`
+      await exportBlockFile(chain, partial, 1n)
+      renameSync(partial, chainFile)
+    } finally {
+      await chain.close()
     }
-    await node.stop()
-    const partial = `${chainFile}.partial`
-    const exported = startProcess(process.execPath, [CAIRN, 'export', '--datadir', datadir, partial])
-    await exported.exited
-    if (exported.child.exitCode !== 0) throw new Error(`cairn export failed:\n${exported.log()}`)
-    renameSync(partial, chainFile)
   } finally {
-    await node.stop()
     removeTempDir(datadir)
   }
 }

@@ -1,6 +1,6 @@
 import { Level } from 'level'
 import { RLP } from '@ethereumjs/rlp'
-import { bigIntToBytes, bytesToBigInt, concatBytes, hexToBytes, utf8ToBytes } from '@ethereumjs/util'
+import { bigIntToBytes, bytesToBigInt, bytesToHex, concatBytes, hexToBytes, utf8ToBytes } from '@ethereumjs/util'
 import type { DB, BatchDBOp, EncodingOpts } from '@ethereumjs/util'
 
 import type { TxLocation } from '../chain/types.ts'
@@ -162,6 +162,11 @@ export class ChainDB {
     return node
   }
 
+  /** Trie nodes just written: into the node cache, as a read would have put them. */
+  cacheTrieNodes(nodes: Iterable<[key: Uint8Array, value: Uint8Array]>): void {
+    for (const [k, v] of nodes) this.trieNodes.set(bytesToHex(k).slice(2), v)
+  }
+
   /** A state-trie node store for the execution layer: reads through, buffers writes for the next block batch. */
   trieStore(): TrieNodeStore {
     return new TrieNodeStore(this)
@@ -171,6 +176,7 @@ export class ChainDB {
 /** Collects one block's (or one head change's) writes; `write()` applies them atomically. */
 export class WriteBatch {
   private readonly ops: { type: 'put' | 'del'; key: Uint8Array; value?: Uint8Array }[] = []
+  private readonly trieNodes: [Uint8Array, Uint8Array][] = []
   private readonly db: ChainDB
 
   constructor(db: ChainDB) {
@@ -238,13 +244,18 @@ export class WriteBatch {
   }
 
   putTrieNodes(nodes: Iterable<[key: Uint8Array, value: Uint8Array]>): this {
-    for (const [k, v] of nodes) this.put(concatBytes(P.trieNode, k), v)
+    for (const [k, v] of nodes) {
+      this.put(concatBytes(P.trieNode, k), v)
+      this.trieNodes.push([k, v])
+    }
     return this
   }
 
   async write(): Promise<void> {
     if (this.ops.length === 0) return
     await this.db.level.batch(this.ops as never)
+    // every block rewrites the root path and reads it back first in the next block: keep what was written
+    this.db.cacheTrieNodes(this.trieNodes)
   }
 }
 
