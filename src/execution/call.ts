@@ -33,6 +33,7 @@ import {
 import { ForkCommons } from '../config/forkCommons.ts'
 import { SignerCache, recoverSigner } from '../consensus/clique/seal.ts'
 import type { ChainDB } from '../db/chaindb.ts'
+import { Lru } from '../db/lru.ts'
 import type { AncestorHashes } from './executor.ts'
 import { newStateManager } from './executor.ts'
 
@@ -800,21 +801,46 @@ type CustomOpcode = NonNullable<EVMOpts['customOpcodes']>[number]
  * past its deadline is aborted, as geth cancels its EVM, and where a long run lets the event loop serve others.
  */
 export function jumpdestWithDeadline(deadline: number): CustomOpcode {
-  let lastYield = Date.now()
+  return jumpdestWithClock({ deadline, lastYield: Date.now() })
+}
+
+/** A request's clock; an EVM kept between requests gets its clock reset for each. */
+interface RequestClock {
+  deadline: number
+  lastYield: number
+}
+
+function jumpdestWithClock(clock: RequestClock): CustomOpcode {
   return {
     opcode: 0x5b,
     opcodeName: 'JUMPDEST',
     baseFee: 1,
     logicFunction: async () => {
       const now = Date.now()
-      if (now > deadline) throw new ExecutionAborted()
-      if (now - lastYield > YIELD_EVERY_MS) {
+      if (now > clock.deadline) throw new ExecutionAborted()
+      if (now - clock.lastYield > YIELD_EVERY_MS) {
         await new Promise((resolve) => setImmediate(resolve))
-        lastYield = Date.now()
+        clock.lastYield = Date.now()
       }
     },
   }
 }
+
+/** An env kept for later requests at the same block (see CallExecutor.lease). */
+interface IdleEnv {
+  env: CallEnv
+  clock: RequestClock
+  uses: number
+}
+
+/**
+ * Bounds of the kept envs: the blocks they are at (calls go to the head, which moves each period), envs per block
+ * (concurrent requests each need their own), and the requests one env serves before it is dropped: its state caches
+ * keep what earlier requests read, which bounds their growth.
+ */
+const IDLE_ENV_BLOCKS = 4
+const IDLE_ENVS_PER_BLOCK = 8
+const ENV_MAX_USES = 1_000
 
 /** Go's time.Duration, as geth prints the timeout */
 export const goDuration = (ms: number) => (ms < 1000 ? `${ms}ms` : `${ms / 1000}s`)
@@ -837,6 +863,8 @@ export class CallExecutor implements CallExecution {
   private readonly forks: ForkCommons
   /** Clique signers of the blocks calls ran at, by block hash (256: the head and what callers pin) */
   private readonly signers = new SignerCache(256)
+  /** by block hash; envs without overrides, idle between requests */
+  private readonly idle = new Lru<string, IdleEnv[]>({ maxEntries: IDLE_ENV_BLOCKS })
   readonly gasCap: bigint
   readonly evmTimeoutMs: number
 
@@ -888,22 +916,30 @@ export class CallExecutor implements CallExecution {
   }
 
   private async runCall(header: BlockHeader, args: CallArgs, overrides: CallOverrides): Promise<Uint8Array> {
-    const env = await this.prepare(header, overrides)
-    const msg = toMessage(args, this.gasCap, env.ctx.baseFee, this.common.chainId())
+    const lease = await this.lease(header, overrides)
+    const msg = toMessage(args, this.gasCap, lease.env.ctx.baseFee, this.common.chainId())
     let result: ExecutionResult
     try {
-      result = await applyMessage(env, msg)
+      result = await applyMessage(lease.env, msg)
     } catch (err) {
       if (err instanceof TransitionError) throw new CallError(`err: ${err.message} (supplied gas ${msg.gasLimit})`)
       throw err
     }
+    lease.release()
     if (result.reverted) throw new RevertError(result.returnData)
     if (result.error !== undefined) throw new CallError(result.error)
     return result.returnData
   }
 
   private async estimate(header: BlockHeader, args: CallArgs, overrides: CallOverrides): Promise<bigint> {
-    const env = await this.prepare(header, overrides)
+    const lease = await this.lease(header, overrides)
+    const hi = await this.search(lease.env, args)
+    lease.release()
+    return hi
+  }
+
+  /** The estimator's search on `env`. */
+  private async search(env: CallEnv, args: CallArgs): Promise<bigint> {
     const msg = toMessage({ ...args, gas: args.gas ?? 0n }, this.gasCap, env.ctx.baseFee, this.common.chainId())
 
     let hi = msg.gasLimit >= TX_GAS ? msg.gasLimit : env.ctx.gasLimit
@@ -1031,10 +1067,40 @@ export class CallExecutor implements CallExecution {
   }
 
   /**
-   * A fresh EVM and state manager at `header` with the overrides applied: block overrides first (they can move the
-   * call to another fork), then state overrides against that fork's precompiles.
+   * An env for one request at `header`. Without overrides it is one kept from an earlier request at the same block when
+   * one is idle: every run reverts its changes (applyMessage), so the state is the block's again, and its caches are
+   * warm. `release()` hands it back once the request's runs are done; an env whose run threw is not released (dropped).
    */
-  private async prepare(header: BlockHeader, overrides: CallOverrides, timeoutMs = this.evmTimeoutMs): Promise<CallEnv> {
+  private async lease(header: BlockHeader, overrides: CallOverrides): Promise<{ env: CallEnv; release(): void }> {
+    if (overrides.state !== undefined || overrides.block !== undefined) return { env: await this.prepare(header, overrides), release: () => {} }
+    const key = bytesToHex(header.hash())
+    const now = Date.now()
+    let kept = this.idle.get(key)?.pop()
+    if (kept === undefined) {
+      const clock = { deadline: 0, lastYield: now }
+      kept = { env: await this.prepare(header, overrides, clock), clock, uses: 0 }
+    }
+    const idle = kept
+    idle.clock.deadline = now + this.evmTimeoutMs
+    idle.clock.lastYield = now
+    idle.uses++
+    return {
+      env: idle.env,
+      release: () => {
+        if (idle.uses >= ENV_MAX_USES) return
+        let list = this.idle.get(key)
+        if (list === undefined) this.idle.set(key, (list = []))
+        if (list.length < IDLE_ENVS_PER_BLOCK) list.push(idle)
+      },
+    }
+  }
+
+  /**
+   * A fresh EVM and state manager at `header` with the overrides applied: block overrides first (they can move the
+   * call to another fork), then state overrides against that fork's precompiles. `timing` is the request's deadline
+   * in ms from now, or the clock of an env kept for several requests.
+   */
+  private async prepare(header: BlockHeader, overrides: CallOverrides, timing: number | RequestClock = this.evmTimeoutMs): Promise<CallEnv> {
     const ctx = applyBlockOverrides(blockContextOf(header, this.common, this.signers), overrides.block)
     // a copy of the fork's Common, not the shared one: the EVM adds its listeners and parameters to its Common
     const common = this.forks.at(ctx.number, ctx.time).copy()
@@ -1047,7 +1113,7 @@ export class CallExecutor implements CallExecution {
       common,
       stateManager: state,
       customPrecompiles,
-      customOpcodes: [jumpdestWithDeadline(Date.now() + timeoutMs)],
+      customOpcodes: [typeof timing === 'number' ? jumpdestWithDeadline(Date.now() + timing) : jumpdestWithClock(timing)],
       blockchain: {
         getBlock: async (n: number) => {
           const hash = await ancestors(BigInt(n))
