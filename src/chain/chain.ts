@@ -20,6 +20,7 @@ import { CallExecutor } from '../execution/call.ts'
 import type { CallExecution, CallExecutorOptions } from '../execution/call.ts'
 import { customCrypto } from '../execution/crypto.ts'
 import { TrieProofs } from '../execution/proof.ts'
+import { StateMemo, memoStateView } from '../execution/stateMemo.ts'
 import type { StateProofs } from '../execution/proof.ts'
 import { Simulator } from '../execution/simulate.ts'
 import type { Simulation, SimulatorOptions } from '../execution/simulate.ts'
@@ -281,7 +282,7 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
   }
 
   async stateAt(header: BlockHeader): Promise<StateView> {
-    return this.executor.stateAt(header.stateRoot)
+    return memoStateView(this.db.trieStore(), this.common, this.reads.state, header.stateRoot)
   }
 
   /**
@@ -289,7 +290,7 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
    * --rpc.gascap and --rpc.evmtimeout (50M gas, 5 s by default).
    */
   callExecution(limits: Pick<CallExecutorOptions, 'gasCap' | 'evmTimeoutMs'> = {}): CallExecution {
-    return new CallExecutor({ ...limits, common: this.common, db: this.db, ancestors: (header) => this.ancestorsOf(header) })
+    return new CallExecutor({ ...limits, common: this.common, db: this.db, ancestors: (header) => this.ancestorsOf(header), memo: this.reads.state })
   }
 
   /** eth_simulateV1: blocks simulated on top of any stored block, on a state of their own; `limits` as callExecution's. */
@@ -492,11 +493,13 @@ const blockOpts = { skipConsensusFormatValidation: true } as const
  * dropped on every head event that removed blocks (before any other listener runs), and a read that overlapped such
  * an event keeps its answer out of the cache (`generation`). Bounds: 4,096 headers (an eth_getLogs range of 1,000
  * blocks stays warm), 256 blocks holding at most 10,000 transactions, receipts of 256 blocks holding at most 20,000
- * receipts and logs, 8,192 canonical numbers, 8,192 tx lookups.
+ * receipts and logs, 8,192 canonical numbers, 8,192 tx lookups; committed state as StateMemo bounds it.
  */
 class ReadCaches {
   readonly canonical = new Lru<bigint, Uint8Array>({ maxEntries: 8192 })
   readonly txLookups = new Lru<string, { blockNumber: bigint; index: number }>({ maxEntries: 8192 })
+  /** committed accounts, slots and code, for state views and calls (see StateMemo) */
+  readonly state = new StateMemo()
   /** bumped by each reorg */
   generation = 0
   readonly forks: ForkCommons

@@ -35,7 +35,7 @@ import { SignerCache, recoverSigner } from '../consensus/clique/seal.ts'
 import type { ChainDB } from '../db/chaindb.ts'
 import { Lru } from '../db/lru.ts'
 import type { AncestorHashes } from './executor.ts'
-import { newStateManager } from './executor.ts'
+import { MemoStateManager, StateMemo } from './stateMemo.ts'
 
 // ---------------------------------------------------------------- requests
 
@@ -854,6 +854,8 @@ export interface CallExecutorOptions {
   gasCap?: bigint
   /** geth's --rpc.evmtimeout: how long one request may execute */
   evmTimeoutMs?: number
+  /** committed state shared with the chain's other readers; default: one of the executor's own */
+  memo?: StateMemo
 }
 
 export class CallExecutor implements CallExecution {
@@ -861,6 +863,7 @@ export class CallExecutor implements CallExecution {
   private readonly db: ChainDB
   private readonly ancestors: (header: BlockHeader) => AncestorHashes
   private readonly forks: ForkCommons
+  private readonly memo: StateMemo
   /** Clique signers of the blocks calls ran at, by block hash (256: the head and what callers pin) */
   private readonly signers = new SignerCache(256)
   /** by block hash; envs without overrides, idle between requests */
@@ -871,6 +874,7 @@ export class CallExecutor implements CallExecution {
   constructor(opts: CallExecutorOptions) {
     this.common = opts.common
     this.forks = new ForkCommons(opts.common)
+    this.memo = opts.memo ?? new StateMemo()
     this.db = opts.db
     this.ancestors = opts.ancestors
     this.gasCap = opts.gasCap ?? DEFAULT_GAS_CAP
@@ -1104,7 +1108,7 @@ export class CallExecutor implements CallExecution {
     const ctx = applyBlockOverrides(blockContextOf(header, this.common, this.signers), overrides.block)
     // a copy of the fork's Common, not the shared one: the EVM adds its listeners and parameters to its Common
     const common = this.forks.at(ctx.number, ctx.time).copy()
-    const state = newStateManager(this.db.trieStore(), common)
+    const state = new MemoStateManager(this.db.trieStore(), common, this.memo, true)
     await state.setStateRoot(header.stateRoot)
     const active = getActivePrecompiles(common)
     const customPrecompiles = await applyStateOverrides(state, overrides.state, active)
