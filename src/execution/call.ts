@@ -540,7 +540,8 @@ export async function transition(env: CallEnv, msg: Message, block: EVMBlock = e
   const { evm, state, rules } = env
   const baseFee = block.header.baseFeePerGas
   const blobBaseFee = block.header.getBlobGasPrice()
-  const from = checksummed(msg.from)
+  // only refusals print the sender, and its EIP-55 form costs a (pure-JS) keccak: made when a message is built
+  const from = { toString: () => checksummed(msg.from) }
   const refuse = (kind: TransitionErrorKind, message: string) => new TransitionError(kind, message)
   const { Internal, InsufficientFunds } = TransitionErrorKind
 
