@@ -57,18 +57,20 @@ interface Answer {
 export async function handleRequestBody(body: string, methods: Methods, limits: BatchLimits, onInternalError: InternalErrorSink, onCall?: CallObserver): Promise<string | undefined> {
   if (body.trim() === '') return undefined
   const rawIds = new WeakMap<object, string>()
-  let parsed: unknown
-  try {
-    // the reviver keeps each id's source text, so ids come back exactly as sent (big numbers, 1.0, escapes)
-    parsed = JSON.parse(body, function (this: object, key: string, value: unknown, context?: { source?: string }) {
-      if (key.toLowerCase() === 'id') {
-        if (context?.source !== undefined) rawIds.set(this, context.source)
-        else rawIds.set(this, Array.isArray(value) ? '[' : '{')
-      }
-      return value
-    })
-  } catch {
-    return errorAnswer(NULL_ID, parseError()).text
+  let parsed: unknown = parseSimple(body, rawIds)
+  if (parsed === undefined) {
+    try {
+      // the reviver keeps each id's source text, so ids come back exactly as sent (big numbers, 1.0, escapes)
+      parsed = JSON.parse(body, function (this: object, key: string, value: unknown, context?: { source?: string }) {
+        if (key.toLowerCase() === 'id') {
+          if (context?.source !== undefined) rawIds.set(this, context.source)
+          else rawIds.set(this, Array.isArray(value) ? '[' : '{')
+        }
+        return value
+      })
+    } catch {
+      return errorAnswer(NULL_ID, parseError()).text
+    }
   }
   const run = (m: Message) => runMessage(m, methods, onInternalError, onCall)
   if (!Array.isArray(parsed)) {
@@ -133,6 +135,33 @@ async function invoke(method: string, params: unknown, methods: Methods, onInter
     // geth: a result that does not marshal is an internal error carrying the marshaller's message
     return { error: new RpcError(RpcErrorKind.Internal, (err as Error).message) }
   }
+}
+
+const ID_KEY = /"id"/gi
+
+/**
+ * The common message parsed without the reviver below (which costs a call per JSON value): a single object without
+ * escapes whose only "id" text is its id member, written exactly as JSON.stringify writes it back. Undefined for
+ * anything else (1.0, big numbers, batches...), which takes the general path.
+ */
+function parseSimple(body: string, rawIds: WeakMap<object, string>): object | undefined {
+  if (body.includes('\\') || body.match(ID_KEY)?.length !== 1) return undefined
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(body)
+  } catch {
+    return undefined
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || !Object.hasOwn(parsed, 'id')) return undefined
+  const id = (parsed as { id: unknown }).id
+  if (typeof id !== 'string' && typeof id !== 'number') return undefined
+  const text = JSON.stringify(id)
+  const member = `"id":${text}`
+  const at = body.indexOf(member)
+  // the id's text must end there: "id":1 is not how "id":1.0 or "id":10 was written
+  if (at === -1 || !/^\s*[,}]/.test(body.slice(at + member.length, at + member.length + 64))) return undefined
+  rawIds.set(parsed, text)
+  return parsed
 }
 
 /** The members of geth's jsonrpcMessage, matched case-insensitively and skipped when mistyped, as encoding/json does. */
