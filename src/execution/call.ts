@@ -839,6 +839,10 @@ interface IdleEnv {
  * (concurrent requests each need their own), and the requests one env serves before it is dropped: its state caches
  * keep what earlier requests read, which bounds their growth.
  */
+/** call arguments as a cache key: bytes as hex, numbers as decimal text */
+const jsonKey = (_key: string, value: unknown) => (value instanceof Uint8Array ? bytesToHex(value) : typeof value === 'bigint' ? value.toString() : value)
+const MAX_KEPT_ANSWER_BYTES = 16 * 1024
+
 const IDLE_ENV_BLOCKS = 4
 const IDLE_ENVS_PER_BLOCK = 8
 const ENV_MAX_USES = 1_000
@@ -867,6 +871,11 @@ export class CallExecutor implements CallExecution {
   private readonly memo: StateMemo
   /** Clique signers of the blocks calls ran at, by block hash (256: the head and what callers pin) */
   private readonly signers = new SignerCache(256)
+  /**
+   * eth_call answers by block hash and arguments, running or done: clients that poll the same view function (a balance,
+   * a price) at the head share one execution per block. 1,024 answers of at most 16 KB each.
+   */
+  private readonly answers = new Lru<string, Promise<Uint8Array>>({ maxEntries: 1024 })
   /** by block hash; envs without overrides, idle between requests */
   private readonly idle = new Lru<string, IdleEnv[]>({ maxEntries: IDLE_ENV_BLOCKS })
   readonly gasCap: bigint
@@ -893,7 +902,21 @@ export class CallExecutor implements CallExecution {
   }
 
   call(header: BlockHeader, args: CallArgs, overrides: CallOverrides = {}): Promise<Uint8Array> {
-    return this.timed(() => this.runCall(header, args, overrides))
+    if (overrides.state !== undefined || overrides.block !== undefined) return this.timed(() => this.runCall(header, args, overrides))
+    // a call without overrides is a function of the block (its hash fixes state, context and ancestors) and the args
+    const key = `${bytesToHex(header.hash())}:${JSON.stringify(args, jsonKey)}`
+    let answer = this.answers.get(key)
+    if (answer === undefined) {
+      const running = this.timed(() => this.runCall(header, args, overrides))
+      this.answers.set(key, running)
+      // failures are not kept (a timeout depends on the machine's load); nor are large results
+      running.then(
+        (data) => data.length > MAX_KEPT_ANSWER_BYTES && this.answers.delete(key),
+        () => this.answers.delete(key),
+      )
+      answer = running
+    }
+    return answer.then((data) => data.slice())
   }
 
   /** geth's DoEstimateGas and gasestimator.Estimate. */
