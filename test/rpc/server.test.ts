@@ -8,7 +8,7 @@ import { serverError } from '../../src/rpc/errors.ts'
 import { bytes, optional, quantity } from '../../src/rpc/params.ts'
 import type { Param } from '../../src/rpc/params.ts'
 import { Registry, methodsOver, namespace } from '../../src/rpc/registry.ts'
-import { startHttpServer } from '../../src/rpc/server.ts'
+import { GZIP_MIN_BYTES, startHttpServer } from '../../src/rpc/server.ts'
 import type { HttpServer, HttpServerOptions } from '../../src/rpc/server.ts'
 
 const anyJson: Param<unknown> = { optional: false, parse: (v) => v }
@@ -279,10 +279,13 @@ describe('HTTP JSON-RPC server', () => {
     assert.equal(options.body, '')
   })
 
-  it('gzips answers for clients that accept it', async () => {
-    const r = await send(server, { body: JSON.stringify(call(1, 'test_size', [1000])), headers: { 'accept-encoding': 'gzip, deflate' } })
+  it('gzips large answers for clients that accept it, not small ones', async () => {
+    const r = await send(server, { body: JSON.stringify(call(1, 'test_size', [GZIP_MIN_BYTES])), headers: { 'accept-encoding': 'gzip, deflate' } })
     assert.equal(r.headers['content-encoding'], 'gzip')
-    assert.equal(JSON.parse(r.body).result.length, 1000)
+    assert.equal(JSON.parse(r.body).result.length, GZIP_MIN_BYTES)
+    const small = await send(server, { body: JSON.stringify(call(1, 'test_size', [1000])), headers: { 'accept-encoding': 'gzip, deflate' } })
+    assert.equal(small.headers['content-encoding'], undefined)
+    assert.equal(JSON.parse(small.body).result.length, 1000)
   })
 
   it('closes cleanly', async () => {
