@@ -19,7 +19,8 @@ import { baseFee, blobBaseFee, feeHistory, gasPriceOracle } from './fees.ts'
 import { logCriteria, queryLogs } from './filters.ts'
 import type { LogCriteria } from './filters.ts'
 import { formatBlock, formatBlockReceipts, formatHeader, formatReceiptAt, formatTransaction, inclusionIn, toData, toQuantity } from './format.ts'
-import type { JsonObject } from './format.ts'
+import type { BlockAuthor, JsonObject } from './format.ts'
+import { keptResult } from './jsonrpc.ts'
 import {
   address,
   blockNumber,
@@ -50,6 +51,23 @@ function uncleAt(block: Block | undefined, index: bigint): JsonObject | null {
   const uncle = block?.uncleHeaders[Number(index)]
   if (uncle === undefined || index >= BigInt(block!.uncleHeaders.length)) return null
   return formatBlock(createBlock({ header: uncle.toJSON() }, { common: uncle.common, skipConsensusFormatValidation: true }), false)
+}
+
+/**
+ * Blocks as answered, kept with the decoded block (which the chain caches by hash): a block always formats the same,
+ * and formatting and encoding cost more than the rest of the request. Per author view, with and without full txs.
+ */
+const formattedBlocks = new WeakMap<object, WeakMap<Block, [hashes?: JsonObject, full?: JsonObject]>>()
+const COINBASE_AUTHOR = {}
+
+function formattedBlock(block: Block, fullTx: boolean, author: BlockAuthor | undefined): JsonObject {
+  const view = author ?? COINBASE_AUTHOR
+  let byBlock = formattedBlocks.get(view)
+  if (byBlock === undefined) formattedBlocks.set(view, (byBlock = new WeakMap()))
+  let formatted = byBlock.get(block)
+  if (formatted === undefined) byBlock.set(block, (formatted = []))
+  const at = fullTx ? 1 : 0
+  return (formatted[at] ??= keptResult(formatBlock(block, fullTx, author)))
 }
 
 /** geth's --rpc.txfeecap default: 1 ether */
@@ -273,7 +291,7 @@ export const eth = namespace<RpcContext>('eth', [
     params: [blockNumber, boolean],
     handler: async (ctx, number, fullTx) => {
       const block = await blockByNumber(ctx.chain, number)
-      return block === undefined ? null : formatBlock(block, fullTx, ctx.author)
+      return block === undefined ? null : formattedBlock(block, fullTx, ctx.author)
     },
   }),
   method({
@@ -281,7 +299,7 @@ export const eth = namespace<RpcContext>('eth', [
     params: [hash, boolean],
     handler: async (ctx, blockHash, fullTx) => {
       const block = await ctx.chain.getBlockByHash(blockHash)
-      return block === undefined ? null : formatBlock(block, fullTx, ctx.author)
+      return block === undefined ? null : formattedBlock(block, fullTx, ctx.author)
     },
   }),
   method({

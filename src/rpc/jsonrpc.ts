@@ -197,7 +197,27 @@ function errorAnswer(id: string, err: unknown): Answer {
   return { text: `{"jsonrpc":"2.0","id":${id},"error":${error}}`, payloadBytes: Buffer.byteLength(error) }
 }
 
+/** the encoding of results that methods keep and answer again (see keptResult) */
+const keptEncodings = new WeakMap<object, string>()
+
+/**
+ * Marks `value` as a result a method keeps and answers again: it is frozen (deeply), so its encoding is made once and
+ * reused for every answer. Returns `value`.
+ */
+export function keptResult<T extends object>(value: T): T {
+  deepFreeze(value)
+  keptEncodings.set(value, goJson(value))
+  return value
+}
+
+function deepFreeze(value: object): void {
+  for (const member of Object.values(value)) if (typeof member === 'object' && member !== null) deepFreeze(member)
+  Object.freeze(value)
+}
+
 /** JSON as Go's encoding/json writes it: <, > and & escaped for HTML, U+2028 and U+2029 for JavaScript. */
 function goJson(value: unknown): string {
+  const kept = typeof value === 'object' && value !== null ? keptEncodings.get(value) : undefined
+  if (kept !== undefined) return kept
   return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
 }
