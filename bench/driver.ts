@@ -33,6 +33,9 @@ export interface LoadResult {
   confirmedTps: number
   latencyP50Ms: number
   latencyP99Ms: number
+  /** eth_sendRawTransaction round trip (a whole batch when batched): what a stall while sealing shows in */
+  submitP50Ms: number
+  submitP99Ms: number
   blocks: number
   maxTxsPerBlock: number
   wallMs: number
@@ -136,6 +139,7 @@ async function load(name: DriverTask, set: TxSet, batched: boolean): Promise<Loa
   const txs: SignedTx[] = set.txs
   const startBlock = Number(await rpc<string>(config.url, 'eth_blockNumber'))
   const submitAt = new Array<number>(txs.length)
+  const roundTrips: number[] = []
   const errors: string[] = []
   let accepted = 0
   await mark(`${name}:start`)
@@ -152,6 +156,7 @@ async function load(name: DriverTask, set: TxSet, batched: boolean): Promise<Loa
       for (let i = 0; i < slice.length; i++) submitAt[b * config.batchSize + i] = at
       try {
         const replies = await rpcBatch(config.url, slice.map((t) => ({ method: 'eth_sendRawTransaction', params: [t.raw] })))
+        roundTrips.push(performance.now() - at)
         for (const r of replies) (r.error ? noteError(r.error.message) : accepted++)
       } catch (err) {
         noteError((err as Error).message)
@@ -162,6 +167,7 @@ async function load(name: DriverTask, set: TxSet, batched: boolean): Promise<Loa
       submitAt[i] = performance.now()
       try {
         const reply = await rpcCall(config.url, 'eth_sendRawTransaction', [txs[i].raw])
+        roundTrips.push(performance.now() - submitAt[i])
         reply.error ? noteError(reply.error.message) : accepted++
       } catch (err) {
         noteError((err as Error).message)
@@ -189,6 +195,8 @@ async function load(name: DriverTask, set: TxSet, batched: boolean): Promise<Loa
     confirmedTps: included === txs.length ? included / ((watcher.lastInclusion() - firstSubmit) / 1000) : NaN,
     latencyP50Ms: percentile(latencies, 50),
     latencyP99Ms: percentile(latencies, 99),
+    submitP50Ms: percentile(roundTrips, 50),
+    submitP99Ms: percentile(roundTrips, 99),
     blocks: watcher.blockSizes.length,
     maxTxsPerBlock: Math.max(0, ...watcher.blockSizes),
     wallMs: performance.now() - firstSubmit,

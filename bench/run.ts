@@ -125,6 +125,7 @@ function recordLoad(scenario: string, node: string, load: LoadResult, cpuMs: num
   record(scenario, 'confirmed tx/s', node, load.confirmedTps)
   record(scenario, 'p50 submit→inclusion ms', node, load.latencyP50Ms)
   record(scenario, 'p99 submit→inclusion ms', node, load.latencyP99Ms)
+  record(scenario, 'p99 submit round trip ms', node, load.submitP99Ms)
   record(scenario, 'node CPU ms/tx', node, cpuMs / load.submitted)
   record(scenario, 'peak RSS MB', node, peakRssMb)
   if (load.included < load.submitted || load.rejected > 0) {
@@ -170,7 +171,7 @@ try {
             raw.push({ rep, node: name, ...m, phases: Object.fromEntries(phases) })
             if (m.load) {
               recordLoad(scenarioName[m.task], name, m.load, cpuMs, peakRssMb)
-              say(`  ${m.task}: accepted ${m.load.acceptedTps.toFixed(0)} tx/s, confirmed ${m.load.confirmedTps.toFixed(0)} tx/s (${m.load.included}/${m.load.submitted} in ${m.load.blocks} blocks), p99 ${m.load.latencyP99Ms.toFixed(0)} ms, ${(cpuMs / m.load.submitted).toFixed(2)} CPU ms/tx, ${peakRssMb.toFixed(0)} MB`)
+              say(`  ${m.task}: accepted ${m.load.acceptedTps.toFixed(0)} tx/s, confirmed ${m.load.confirmedTps.toFixed(0)} tx/s (${m.load.included}/${m.load.submitted} in ${m.load.blocks} blocks), p99 ${m.load.latencyP99Ms.toFixed(0)} ms, submit p99 ${m.load.submitP99Ms.toFixed(0)} ms, ${(cpuMs / m.load.submitted).toFixed(2)} CPU ms/tx, ${peakRssMb.toFixed(0)} MB`)
             }
             if (m.reads) {
               recordReads(name, m.reads, phases)
