@@ -7,7 +7,7 @@ import type { BlockHeader } from '@ethereumjs/block'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 
-import type { ChainReader } from '../chain/types.ts'
+import type { ChainReader, ConsensusLog, ConsensusReceipt } from '../chain/types.ts'
 import { keccak256 } from '../crypto/keccak.ts'
 import { serverError } from './errors.ts'
 import { formatLog, formatTransaction, toData } from './format.ts'
@@ -201,14 +201,37 @@ async function matchingBlockLogs(chain: ChainReader, header: BlockHeader, criter
   const [block, receipts] = await Promise.all([chain.getBlockByHash(header.hash()), chain.getReceipts(header.hash())])
   if (block === undefined || receipts === undefined) return []
   const found: JsonObject[] = []
+  for (const l of hexLogsOf(receipts)) {
+    if (logMatches(criteria, l.address, l.topics)) found.push(formatLog(l.log, block, block.transactions[l.txIndex], l.txIndex, l.logIndex))
+  }
+  return found
+}
+
+/** A log of a block with what logMatches compares in hex, and where it sits (logIndex counts every log of the block). */
+interface HexLog {
+  log: ConsensusLog
+  address: string
+  topics: string[]
+  txIndex: number
+  logIndex: number
+}
+
+/**
+ * A block's logs in hex, made once per decoded receipt list (the chain keeps those by block hash): a range query
+ * compares every log of every block whose bloom may match, and busy blocks hold hundreds.
+ */
+const hexLogs = new WeakMap<ConsensusReceipt[], HexLog[]>()
+
+function hexLogsOf(receipts: ConsensusReceipt[]): HexLog[] {
+  let logs = hexLogs.get(receipts)
+  if (logs !== undefined) return logs
+  logs = []
   let logIndex = 0
   receipts.forEach((receipt, txIndex) => {
-    for (const log of receipt.logs) {
-      if (logMatches(criteria, bytesToHex(log[0]), log[1].map((t) => bytesToHex(t)))) found.push(formatLog(log, block, block.transactions[txIndex], txIndex, logIndex))
-      logIndex++
-    }
+    for (const log of receipt.logs) logs!.push({ log, address: bytesToHex(log[0]), topics: log[1].map((t) => bytesToHex(t)), txIndex, logIndex: logIndex++ })
   })
-  return found
+  hexLogs.set(receipts, logs)
+  return logs
 }
 
 /**
