@@ -25,6 +25,7 @@ import type { StateProofs } from '../execution/proof.ts'
 import { Simulator } from '../execution/simulate.ts'
 import type { Simulation, SimulatorOptions } from '../execution/simulate.ts'
 import { Executor } from '../execution/executor.ts'
+import { orderedTrieRoot } from '../execution/orderedTrie.ts'
 import type { AncestorHashes, ExecutedBlock } from '../execution/executor.ts'
 import { verifyExecutionHeader } from './headerRules.ts'
 import { decodeReceiptList, encodeReceiptList } from './receipts.ts'
@@ -370,6 +371,11 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
     try {
       verifyExecutionHeader(header, parent, this.isClique)
       await this.engine.verifyHeader(header, parent, this)
+      // validateData compares the transactions root it builds by one trie insertion per transaction; hand it the
+      // root computed from the whole list at once
+      if (block.transactions.length > 0) {
+        ;(block as unknown as { cache: { txTrieRoot?: Uint8Array } }).cache.txTrieRoot = orderedTrieRoot(block.transactions.map((tx) => tx.serialize()))
+      }
       await block.validateData(false, true)
       this.engine.verifyBody?.(block)
       if (header.common.isActivatedEIP(4844)) block.validateBlobTransactions(parent)

@@ -5,12 +5,13 @@ import { MerklePatriciaTrie } from '@ethereumjs/mpt'
 import { Caches, MerkleStateManager } from '@ethereumjs/statemanager'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { Account, Address, KECCAK256_RLP, ValueEncoding, createWithdrawal, equalsBytes, setLengthLeft } from '@ethereumjs/util'
-import { buildBlock as startBlockBuild, createVM, runBlock, runTx } from '@ethereumjs/vm'
+import { buildBlock as startBlockBuild, createVM, encodeReceipt, runBlock, runTx } from '@ethereumjs/vm'
 import type { BlockBuilder, RunTxResult, TxReceipt, VM } from '@ethereumjs/vm'
 
 import type { ConsensusReceipt, StateView } from '../chain/types.ts'
 import type { GenesisAccount } from '../config/genesis.ts'
 import type { ChainDB, TrieNodeStore } from '../db/chaindb.ts'
+import { orderedTrieRoot } from './orderedTrie.ts'
 
 /** Gives BLOCKHASH the hashes of the executing block's own ancestors (not the canonical chain's: side chains execute too). */
 export type AncestorHashes = (number: bigint) => Promise<Uint8Array | undefined>
@@ -291,7 +292,7 @@ function authorView(block: Block, author: Uint8Array): Block {
 
 /**
  * What BlockBuilder.addTransaction records for a transaction it ran, for transactions cairn runs itself (addTransaction
- * re-creates the block with every earlier transaction on each call: quadratic). Tied to @ethereumjs/vm 10.1.3's
+ * re-creates the block with every earlier transaction on each call: quadratic), and the list roots it computes. Tied to @ethereumjs/vm 10.1.3's
  * BlockBuilder fields (the version is pinned); the builder then computes roots and requests from them as usual.
  */
 async function openBuilder(vm: VM, builder: BlockBuilder): Promise<{ add(tx: TypedTransaction, result: RunTxResult, blobGas: bigint): void; gasUsed(): bigint }> {
@@ -304,6 +305,10 @@ async function openBuilder(vm: VM, builder: BlockBuilder): Promise<{ add(tx: Typ
     await vm.evm.journal.checkpoint()
     b.checkpointed = true
   }
+  // the roots of the block's lists from the whole lists at once, instead of one trie insertion per item
+  const roots = builder as unknown as { transactionsTrie(): Promise<Uint8Array>; receiptTrie(): Promise<Uint8Array> }
+  roots.transactionsTrie = async () => orderedTrieRoot(b.transactions.map((tx) => tx.serialize()))
+  roots.receiptTrie = async () => orderedTrieRoot(b.transactionResults.map((r, i) => encodeReceipt(r.receipt, b.transactions[i].type)))
   return {
     add(tx, result, blobGas) {
       b.transactions.push(tx)

@@ -71,6 +71,18 @@ describe('a bad block file stops the import at the first bad item and keeps ever
     assert.equal(chain.heads().latest.number, 5n)
   })
 
+  it('bad transactions root', async (t) => {
+    const { chain, blocks } = await setup(t)
+    const index = blocks.findIndex((b) => b.transactions.length > 1)
+    for (const b of blocks.slice(0, index)) await chain.importBlock(b)
+    const bad = withHeader(blocks[index], { transactionsTrie: `0x${'22'.repeat(32)}` })
+    await assert.rejects(chain.importBlock(bad), /invalid block \d+ .*: invalid transaction trie/)
+    // the same transactions in another order are another root
+    const swapped = createBlock({ ...blocks[index].toJSON(), transactions: [...blocks[index].transactions].reverse().map((tx) => tx.toJSON()) } as never, { common: blocks[index].common, skipConsensusFormatValidation: true })
+    await assert.rejects(chain.importBlock(swapped), /invalid transaction trie/)
+    assert.equal(await chain.importBlock(blocks[index]), 'imported')
+  })
+
   it('bad gas used and bad receipts are named', async (t) => {
     const { chain, blocks } = await setup(t)
     for (const b of blocks.slice(0, 3)) await chain.importBlock(b)
