@@ -193,6 +193,7 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
       const reads = (this.readCaches = new ReadCaches(this.common))
       // first of the head listeners, so none of them reads a canonical entry the reorg replaced
       this.prependListener('head', (_head, removed) => {
+        reads.forgetAbsentTxs()
         if (removed.length > 0) reads.forgetCanonical()
       })
     }
@@ -273,9 +274,14 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
     const key = bytesToHex(txHash)
     let loc = reads.txLookups.get(key)
     if (loc === undefined) {
-      const generation = reads.generation
+      if (reads.absentTxs.get(key) !== undefined) return undefined
+      const { generation, heads } = reads
       loc = await this.db.getTxLookup(txHash)
-      if (loc === undefined) return undefined
+      if (loc === undefined) {
+        // clients poll for the receipts of their pending transactions: not there until the next head at least
+        if (heads === reads.heads) reads.absentTxs.set(key, true)
+        return undefined
+      }
       if (generation === reads.generation) reads.txLookups.set(key, loc)
     }
     const blockHash = await this.getCanonicalHash(loc.blockNumber)
@@ -497,13 +503,18 @@ const blockOpts = { skipConsensusFormatValidation: true } as const
  * What the chain keeps decoded for readers. A block hash names its header, body and receipts for good, so those entries
  * never go stale, reorgs included. Canonical number->hash entries and tx lookups do change in a reorg: they are
  * dropped on every head event that removed blocks (before any other listener runs), and a read that overlapped such
- * an event keeps its answer out of the cache (`generation`). Bounds: 4,096 headers (an eth_getLogs range of 1,000
+ * an event keeps its answer out of the cache (`generation`); transactions found in no block are remembered only until
+ * the next head event (`heads`). Bounds: 4,096 headers (an eth_getLogs range of 1,000
  * blocks stays warm), 256 blocks holding at most 10,000 transactions, receipts of 256 blocks holding at most 20,000
- * receipts and logs, 8,192 canonical numbers, 8,192 tx lookups; committed state as StateMemo bounds it.
+ * receipts and logs, 8,192 canonical numbers, 8,192 tx lookups, 8,192 absent txs; committed state as StateMemo bounds it.
  */
 class ReadCaches {
   readonly canonical = new Lru<bigint, Uint8Array>({ maxEntries: 8192 })
   readonly txLookups = new Lru<string, { blockNumber: bigint; index: number }>({ maxEntries: 8192 })
+  /** transactions no canonical block holds, until the next head event */
+  readonly absentTxs = new Lru<string, true>({ maxEntries: 8192 })
+  /** bumped by each head event */
+  heads = 0
   /** committed accounts, slots and code, for state views and calls (see StateMemo) */
   readonly state = new StateMemo()
   /** bumped by each reorg */
@@ -519,6 +530,11 @@ class ReadCaches {
 
   constructor(common: Common) {
     this.forks = new ForkCommons(common)
+  }
+
+  forgetAbsentTxs(): void {
+    this.heads++
+    this.absentTxs.clear()
   }
 
   forgetCanonical(): void {
