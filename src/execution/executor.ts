@@ -4,11 +4,11 @@ import type { Common } from '@ethereumjs/common'
 import { MerklePatriciaTrie } from '@ethereumjs/mpt'
 import { Caches, MerkleStateManager } from '@ethereumjs/statemanager'
 import type { TypedTransaction } from '@ethereumjs/tx'
-import { Account, Address, KECCAK256_RLP, ValueEncoding, createWithdrawal, equalsBytes, setLengthLeft } from '@ethereumjs/util'
+import { Account, Address, KECCAK256_RLP, ValueEncoding, createWithdrawal, equalsBytes } from '@ethereumjs/util'
 import { buildBlock as startBlockBuild, createVM, encodeReceipt, runBlock, runTx } from '@ethereumjs/vm'
 import type { BlockBuilder, RunTxResult, TxReceipt, VM } from '@ethereumjs/vm'
 
-import type { ConsensusReceipt, StateView } from '../chain/types.ts'
+import type { ConsensusReceipt } from '../chain/types.ts'
 import type { GenesisAccount } from '../config/genesis.ts'
 import type { ChainDB, TrieNodeStore } from '../db/chaindb.ts'
 import { orderedTrieRoot } from './orderedTrie.ts'
@@ -236,21 +236,6 @@ export class Executor {
   private forgetState(): void {
     this.root = undefined
     this.store.discard()
-  }
-
-  /** Read-only state at a past or present state root (archive: every committed root stays readable). */
-  stateAt(stateRoot: Uint8Array): StateView {
-    const sm = newStateManager(this.db.trieStore(), this.common)
-    const ready = sm.setStateRoot(stateRoot)
-    return {
-      getAccount: async (a) => (await ready, sm.getAccount(a)),
-      getCode: async (a) => (await ready, sm.getCode(a)),
-      getStorage: async (a, slot) => {
-        await ready
-        if ((await sm.getAccount(a)) === undefined) return new Uint8Array()
-        return sm.getStorage(a, setLengthLeft(slot, 32))
-      },
-    }
   }
 
   async hasState(stateRoot: Uint8Array): Promise<boolean> {
