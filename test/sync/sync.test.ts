@@ -22,7 +22,9 @@ describe('sync over libp2p', () => {
     const seconds = (performance.now() - started) / 1000
     await waitFor('sync done', () => node.sync.canSeal())
     assert.match(node.log.text(), /Sync started peer=\S+ from=2 target=60/)
-    assert.match(node.log.text(), /Syncing: imported \d+\/58 blocks, [\d.]+ blk\/s/)
+    // 58 blocks above its head; 60 once the sync finds its own 2 blocks are a fork and fetches back to genesis
+    // (which of the two a progress line shows depends on when it is written)
+    assert.match(node.log.text(), /Syncing: imported \d+\/(58|60) blocks, [\d.]+ blk\/s/)
     assert.match(node.log.text(), /Sync done imported=\d+ head=60 /)
     assert.notEqual(bytesToHex((await behind.getBlockByNumber(2n))!.hash()), forked, 'its own fork was replaced')
     assert.ok(seconds < 30, `synced in ${seconds.toFixed(1)} s`)
