@@ -411,7 +411,12 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
     const becomesHead = await this.preferOverHead(header, td, head)
     let removed: Block[] = []
     if (becomesHead) removed = await this.setCanonical(batch, block)
+    // canonical lookups cached before or while the reorg is written would name the replaced blocks: no read in
+    // flight may store its answer, and whatever was stored until the batch lands is dropped
+    const reorg = removed.length > 0 ? this.readCaches : undefined
+    reorg?.forgetCanonical()
     await batch.write()
+    reorg?.forgetCanonical()
     if (becomesHead) {
       this.current = { latest: header, safe: this.isClique ? header : this.current.safe, finalized: this.isClique ? header : this.current.finalized }
       this.emit('block', block, 'imported')
