@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { describe, it } from 'node:test'
 
 import { startDevNode } from '../clients/devchain.ts'
+import { NETWORK } from '../clients/network.ts'
 import { ROOT } from '../helpers.ts'
 
 const EXAMPLE = join(ROOT, 'examples/truffle')
@@ -70,6 +71,21 @@ describe('Truffle 5 against cairn --dev', () => {
     assert.match(test.output, /3 passing/)
     assert.doesNotMatch(test.output, /failing/)
 
+    assert.equal(await node.stop(), 0)
+  })
+})
+
+// the migration alone (truffle test redeploys and takes as long again): Truffle's deploy flow on a real network
+describe(`Truffle 5 against ${NETWORK.name}`, () => {
+  it('migrates the tokens; both signers sealed blocks', { timeout: 300_000 }, async (t) => {
+    const skip = await installTruffle()
+    if (skip) return t.skip(skip)
+    const node = await NETWORK.start(t)
+    const migrate = await run(process.execPath, [TRUFFLE, 'migrate', '--network', 'cairn', '--reset'], { CAIRN_URL: node.url }, 120_000)
+    assert.equal(migrate.code, 0, migrate.output)
+    assert.match(migrate.output, /(Deploying|Replacing) 'CairnToken'[\s\S]*(Deploying|Replacing) 'CairnCollectible'/)
+    assert.match(migrate.output, /Total deployments: +2/)
+    await NETWORK.close(node)
     assert.equal(await node.stop(), 0)
   })
 })
