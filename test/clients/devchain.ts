@@ -71,3 +71,14 @@ export function suiteDevNode(extra: string[] = [], options: DevNodeOptions = {})
     return node
   }
 }
+
+/** Resolves when `subscribe` calls back, or fails after `ms`. */
+export function within<T>(ms: number, subscribe: (deliver: (value: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`nothing arrived within ${ms} ms`)), ms)
+    subscribe((value) => {
+      clearTimeout(timer)
+      resolve(value)
+    })
+  })
+}

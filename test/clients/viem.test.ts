@@ -8,6 +8,7 @@ import { privateKeyToAccount } from 'viem/accounts'
 import { devAccounts } from '../../src/accounts/devAccounts.ts'
 import { compileContract } from '../solc.ts'
 import { TARGETS } from './network.ts'
+import { within } from './devchain.ts'
 import type { DevNode } from './devchain.ts'
 
 // account 0 seals the dev chain; its own tips would not count for the fee oracle
@@ -19,17 +20,6 @@ const token = compileContract('PlainToken.sol', 'PlainToken')
 const events = compileContract('Events.sol', 'Events')
 const probe = compileContract('CallProbe.sol', 'CallProbe')
 const SUPPLY = 10n ** 24n
-
-/** Resolves when `subscribe` calls back, or fails after `ms`. */
-function within<T>(ms: number, subscribe: (deliver: (value: T) => void) => void): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`nothing arrived within ${ms} ms`)), ms)
-    subscribe((value) => {
-      clearTimeout(timer)
-      resolve(value)
-    })
-  })
-}
 
 /** The innermost error viem decoded from a revert, if any. */
 function revertOf(err: unknown): ContractFunctionRevertedError | undefined {

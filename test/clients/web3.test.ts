@@ -7,6 +7,7 @@ import type { Contract, ContractAbi } from 'web3'
 import { devAccounts } from '../../src/accounts/devAccounts.ts'
 import { compileContract } from '../solc.ts'
 import { TARGETS } from './network.ts'
+import { within } from './devchain.ts'
 import type { DevNode } from './devchain.ts'
 
 // account 0 seals the dev chain; its own tips would not count for the fee oracle
@@ -16,17 +17,6 @@ const events = compileContract('Events.sol', 'Events')
 const probe = compileContract('CallProbe.sol', 'CallProbe')
 const SUPPLY = 10n ** 24n
 const GWEI = 10n ** 9n
-
-/** Resolves when `subscribe` calls back, or fails after `ms`. */
-function within<T>(ms: number, subscribe: (deliver: (value: T) => void) => void): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`nothing arrived within ${ms} ms`)), ms)
-    subscribe((value) => {
-      clearTimeout(timer)
-      resolve(value)
-    })
-  })
-}
 
 /** What web3 decoded from the node's revert answer (an Eip838ExecutionError). */
 interface DecodedRevert {
