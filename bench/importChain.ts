@@ -15,7 +15,7 @@ import { createLogger } from '../src/cli/log.ts'
 import { devGenesis } from '../src/config/devGenesis.ts'
 import type { CliqueEngine } from '../src/consensus/clique/engine.ts'
 import { Sealer } from '../src/consensus/clique/sealer.ts'
-import { CAIRN, procStats, removeTempDir, startProcess, tempDir } from './nodes.ts'
+import { CAIRN, cairnNodeArgs, procStats, removeTempDir, startProcess, tempDir } from './nodes.ts'
 import { CHAIN_ID } from './workload.ts'
 
 export interface ImportResult {
@@ -89,7 +89,7 @@ export async function runImport(opts: { blocks: number; reps: number; cacheDir: 
       const init = startProcess(process.execPath, [CAIRN, 'init', '--datadir', datadir, genesisFile])
       await init.exited
       if (init.child.exitCode !== 0) throw new Error(`cairn init failed:\n${init.log()}`)
-      const importer = startProcess(process.execPath, [CAIRN, 'import', '--datadir', datadir, chainFile])
+      const importer = startProcess(process.execPath, [...cairnNodeArgs(), CAIRN, 'import', '--datadir', datadir, chainFile])
       let peakRssMb = 0
       // /proc disappears with the process: sample the peak while it runs
       const sampler = setInterval(() => {

@@ -131,8 +131,8 @@ async function untilServing(name: string, url: string, proc: ReturnType<typeof s
   })
 }
 
-/** Node flags for the benchmarked cairn process, e.g. CAIRN_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=prof" to profile it. */
-function cairnNodeArgs(): string[] {
+/** Node flags for the benchmarked cairn processes (node and import), e.g. CAIRN_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=prof" to profile them. */
+export function cairnNodeArgs(): string[] {
   return (process.env.CAIRN_BENCH_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== '')
 }
 

@@ -11,12 +11,25 @@ export interface LruOptions<V> {
   weigh?: (value: V) => number
 }
 
+interface Entry<K, V> {
+  key: K
+  value: V
+  weight: number
+  /** toward the least recently used end */
+  older: Entry<K, V> | undefined
+  /** toward the most recently used end */
+  newer: Entry<K, V> | undefined
+}
+
 export class Lru<K, V> {
   readonly maxEntries: number
   readonly maxWeight: number
   private readonly weigh: (value: V) => number
-  // a Map iterates in insertion order: re-inserting on use keeps the least recently used first
-  private readonly entries = new Map<K, { value: V; weight: number }>()
+  // recency is a doubly linked list, not a Map's insertion order: evicting a Map's first entry again and again costs
+  // a walk over every deleted slot before it (V8 compacts only on rehash), which made a full cache's set O(size)
+  private readonly entries = new Map<K, Entry<K, V>>()
+  private oldest: Entry<K, V> | undefined
+  private newest: Entry<K, V> | undefined
   private totalWeight = 0
 
   constructor(opts: LruOptions<V>) {
@@ -37,8 +50,10 @@ export class Lru<K, V> {
   get(key: K): V | undefined {
     const entry = this.entries.get(key)
     if (entry === undefined) return undefined
-    this.entries.delete(key)
-    this.entries.set(key, entry)
+    if (entry !== this.newest) {
+      this.unlink(entry)
+      this.append(entry)
+    }
     return entry.value
   }
 
@@ -47,12 +62,12 @@ export class Lru<K, V> {
     // a value heavier than the whole cache would only evict everything else
     if (weight > this.maxWeight) return
     this.delete(key)
-    this.entries.set(key, { value, weight })
+    const entry: Entry<K, V> = { key, value, weight, older: undefined, newer: undefined }
+    this.entries.set(key, entry)
+    this.append(entry)
     this.totalWeight += weight
-    for (const [oldest, entry] of this.entries) {
-      if (this.entries.size <= this.maxEntries && this.totalWeight <= this.maxWeight) break
-      this.entries.delete(oldest)
-      this.totalWeight -= entry.weight
+    while (this.oldest !== undefined && (this.entries.size > this.maxEntries || this.totalWeight > this.maxWeight)) {
+      this.delete(this.oldest.key)
     }
   }
 
@@ -60,11 +75,29 @@ export class Lru<K, V> {
     const entry = this.entries.get(key)
     if (entry === undefined) return
     this.entries.delete(key)
+    this.unlink(entry)
     this.totalWeight -= entry.weight
   }
 
   clear(): void {
     this.entries.clear()
+    this.oldest = this.newest = undefined
     this.totalWeight = 0
+  }
+
+  private append(entry: Entry<K, V>): void {
+    entry.older = this.newest
+    entry.newer = undefined
+    if (this.newest !== undefined) this.newest.newer = entry
+    else this.oldest = entry
+    this.newest = entry
+  }
+
+  private unlink(entry: Entry<K, V>): void {
+    if (entry.older !== undefined) entry.older.newer = entry.newer
+    else this.oldest = entry.newer
+    if (entry.newer !== undefined) entry.newer.older = entry.older
+    else this.newest = entry.older
+    entry.older = entry.newer = undefined
   }
 }

@@ -32,4 +32,34 @@ describe('Lru', () => {
     assert.equal(lru.size, 0)
     assert.equal(lru.weight, 0)
   })
+
+  it('agrees with a reference model over a long random mix of gets, sets and deletes', () => {
+    // the reference keeps recency as an array, oldest first: slow but obviously right
+    const lru = new Lru<number, number>({ maxEntries: 50, maxWeight: 400, weigh: (v) => v })
+    let model: { key: number; value: number }[] = []
+    let seed = 7
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n)
+    for (let step = 0; step < 20_000; step++) {
+      const key = rand(80)
+      const op = rand(10)
+      if (op < 5) {
+        const at = model.findIndex((e) => e.key === key)
+        const want = at === -1 ? undefined : model[at].value
+        if (at !== -1) model.push(...model.splice(at, 1))
+        assert.equal(lru.get(key), want, `step ${step}: get ${key}`)
+      } else if (op < 9) {
+        const value = 1 + rand(20)
+        model = model.filter((e) => e.key !== key)
+        model.push({ key, value })
+        let weight = model.reduce((a, e) => a + e.value, 0)
+        while (model.length > 50 || weight > 400) weight -= model.shift()!.value
+        lru.set(key, value)
+      } else {
+        model = model.filter((e) => e.key !== key)
+        lru.delete(key)
+      }
+      assert.equal(lru.size, model.length, `step ${step}: size`)
+      assert.equal(lru.weight, model.reduce((a, e) => a + e.value, 0), `step ${step}: weight`)
+    }
+  })
 })
