@@ -26,7 +26,7 @@ import { Simulator } from '../execution/simulate.ts'
 import type { Simulation, SimulatorOptions } from '../execution/simulate.ts'
 import { Executor } from '../execution/executor.ts'
 import { orderedTrieRoot } from '../execution/orderedTrie.ts'
-import type { AncestorHashes, ExecutedBlock } from '../execution/executor.ts'
+import type { AncestorHashes, ExecutedBlock, StateCacheLimits } from '../execution/executor.ts'
 import { verifyExecutionHeader } from './headerRules.ts'
 import { decodeReceiptList, encodeReceiptList } from './receipts.ts'
 import type { ChainReader, ConsensusReceipt, Heads, StateView, TxLocation } from './types.ts'
@@ -85,6 +85,8 @@ export interface ChainEvents {
 export interface ChainOptions {
   customCrypto?: CustomCrypto
   networkId?: bigint
+  /** bounds of the block executor's state caches (tests use tiny ones) */
+  stateCacheLimits?: StateCacheLimits
 }
 
 /**
@@ -116,7 +118,7 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
     this.genesis = genesis
     this.chainId = common.chainId()
     this.networkId = opts.networkId ?? this.chainId
-    this.executor = new Executor(common, db)
+    this.executor = new Executor(common, db, opts.stateCacheLimits)
     const clique = spec.config.clique
     this.isClique = clique !== undefined
     this.engine = clique !== undefined ? new CliqueEngine(clique, { loadSnapshot: (hash) => db.getSnapshot(hash) }) : passThroughEngine

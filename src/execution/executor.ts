@@ -1,10 +1,8 @@
 import { Block, createBlock, createBlockHeader, createBlockHeaderFromBytesArray } from '@ethereumjs/block'
 import type { BlockHeader, HeaderData } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
-import { MerklePatriciaTrie } from '@ethereumjs/mpt'
-import { Caches, MerkleStateManager } from '@ethereumjs/statemanager'
 import type { TypedTransaction } from '@ethereumjs/tx'
-import { Account, Address, KECCAK256_RLP, ValueEncoding, createWithdrawal, equalsBytes } from '@ethereumjs/util'
+import { Account, Address, KECCAK256_RLP, createWithdrawal, equalsBytes } from '@ethereumjs/util'
 import { buildBlock as startBlockBuild, createVM, encodeReceipt, runBlock, runTx } from '@ethereumjs/vm'
 import type { BlockBuilder, RunTxResult, TxReceipt, VM } from '@ethereumjs/vm'
 
@@ -12,6 +10,8 @@ import type { ConsensusReceipt } from '../chain/types.ts'
 import type { GenesisAccount } from '../config/genesis.ts'
 import type { ChainDB, TrieNodeStore } from '../db/chaindb.ts'
 import { orderedTrieRoot } from './orderedTrie.ts'
+import { newStateManager } from './stateManager.ts'
+import type { BatchedStateManager } from './stateManager.ts'
 
 /** Gives BLOCKHASH the hashes of the executing block's own ancestors (not the canonical chain's: side chains execute too). */
 export type AncestorHashes = (number: bigint) => Promise<Uint8Array | undefined>
@@ -44,14 +44,16 @@ export class Executor {
   private readonly vmCommon: Common
   private readonly db: ChainDB
   private readonly store: TrieNodeStore
-  private readonly stateManager: MerkleStateManager
+  private readonly stateManager: BatchedStateManager
   /** the state root the state manager stands on with warm caches; undefined after a failure */
   private root: Uint8Array | undefined
   private vmPromise: Promise<VM> | undefined
   private ancestors: AncestorHashes = async () => undefined
+  private readonly cacheLimits: StateCacheLimits
 
-  constructor(common: Common, db: ChainDB) {
+  constructor(common: Common, db: ChainDB, cacheLimits: StateCacheLimits = DEFAULT_CACHE_LIMITS) {
     this.common = common
+    this.cacheLimits = cacheLimits
     this.vmCommon = executionCommon(common)
     this.db = db
     this.store = db.trieStore()
@@ -82,7 +84,7 @@ export class Executor {
    * last) keep the state manager's account, storage and code caches warm; anything else starts cold.
    */
   private async standOn(root: Uint8Array): Promise<void> {
-    if (this.root !== undefined && equalsBytes(this.root, root)) return
+    if (this.root !== undefined && equalsBytes(this.root, root) && !outgrown(this.stateManager, this.cacheLimits)) return
     this.root = undefined
     await this.stateManager.setStateRoot(root)
     this.root = root
@@ -306,9 +308,22 @@ async function openBuilder(vm: VM, builder: BlockBuilder): Promise<{ add(tx: Typ
   }
 }
 
-export function newStateManager(store: TrieNodeStore, common: Common): MerkleStateManager {
-  const trie = new MerklePatriciaTrie({ db: store, useKeyHashing: true, valueEncoding: ValueEncoding.Bytes, common })
-  return new MerkleStateManager({ trie, caches: new Caches(), common })
+/**
+ * ethereumjs's default caches are unbounded maps (an LRU could evict an account changed but not yet flushed), and the
+ * executor keeps them across blocks: once they hold this many entries they are dropped at the next block boundary,
+ * when everything in them is flushed, so memory does not grow with the state.
+ */
+export interface StateCacheLimits {
+  accounts: number
+  /** accounts whose storage slots (and storage trie) are cached */
+  storageOwners: number
+}
+
+const DEFAULT_CACHE_LIMITS: StateCacheLimits = { accounts: 50_000, storageOwners: 5_000 }
+
+function outgrown(sm: BatchedStateManager, limits: StateCacheLimits): boolean {
+  const held = sm.cachedEntries()
+  return held.accounts > limits.accounts || held.storageOwners > limits.storageOwners
 }
 
 function stripZeros(b: Uint8Array): Uint8Array {

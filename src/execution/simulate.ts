@@ -50,7 +50,7 @@ import {
   unpackRevert,
 } from './call.ts'
 import type { AncestorHashes } from './executor.ts'
-import { newStateManager } from './executor.ts'
+import { newStateManager } from './stateManager.ts'
 
 // ---------------------------------------------------------------- requests and results
 

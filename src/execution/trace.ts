@@ -16,7 +16,7 @@ import type { RunTxOpts, RunTxResult, VM } from '@ethereumjs/vm'
 
 import type { ChainDB } from '../db/chaindb.ts'
 import { unpackRevert } from './call.ts'
-import { newStateManager } from './executor.ts'
+import { newStateManager } from './stateManager.ts'
 import type { AncestorHashes } from './executor.ts'
 
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json }

@@ -1,0 +1,62 @@
+import type { Common } from '@ethereumjs/common'
+import { MerklePatriciaTrie } from '@ethereumjs/mpt'
+import { RLP } from '@ethereumjs/rlp'
+import { Caches, MerkleStateManager } from '@ethereumjs/statemanager'
+import { ValueEncoding, createAddressFromString, unprefixedHexToBytes } from '@ethereumjs/util'
+
+import type { TrieNodeStore } from '../db/chaindb.ts'
+import { applyTrieWrites } from './trieBatch.ts'
+import type { TrieWrite } from './trieBatch.ts'
+
+const EMPTY = new Uint8Array(0)
+
+/**
+ * ethereumjs's Merkle state manager whose flush writes each trie in one batch (applyTrieWrites): the storage slots of
+ * every account changed since the last flush, then the changed accounts. ethereumjs flushes one key at a time, and
+ * re-hashes the path to the root for each. Code (a deployment's) is still flushed by the base class, after.
+ */
+export class BatchedStateManager extends MerkleStateManager {
+  override async flush(): Promise<void> {
+    const caches = this._caches
+    if (caches !== undefined && !this._prefixStorageTrieKeys) {
+      await this.flushStorage(caches)
+      const writes: TrieWrite[] = []
+      for (const [addressHex, elem] of caches.account?.flush() ?? []) writes.push([unprefixedHexToBytes(addressHex), elem.accountRLP ?? EMPTY])
+      await applyTrieWrites(this._trie, writes)
+    }
+    await super.flush()
+  }
+
+  private async flushStorage(caches: Caches): Promise<void> {
+    const byOwner = new Map<string, TrieWrite[]>()
+    for (const [addressHex, keyHex, value] of caches.storage?.flush() ?? []) {
+      // the cache holds slot values RLP-encoded; an empty value deletes the slot
+      const decoded = RLP.decode(value ?? EMPTY) as Uint8Array
+      let writes = byOwner.get(addressHex)
+      if (writes === undefined) byOwner.set(addressHex, (writes = []))
+      writes.push([unprefixedHexToBytes(keyHex), decoded.length > 0 ? RLP.encode(decoded) : EMPTY])
+    }
+    for (const [addressHex, writes] of byOwner) {
+      const address = createAddressFromString(`0x${addressHex}`)
+      const account = await this.getAccount(address)
+      // as the base class does: slots of an account that no longer exists are dropped with it
+      if (account === undefined) continue
+      account.storageRoot = await applyTrieWrites(this._getStorageTrie(address, account), writes)
+      await this.putAccount(address, account)
+    }
+  }
+
+  /** entries in the account cache and accounts with a storage cache or trie: what the caches hold now */
+  cachedEntries(): { accounts: number; storageOwners: number } {
+    const caches = this._caches
+    return {
+      accounts: caches?.account?.size() ?? 0,
+      storageOwners: Math.max(caches?.storage?.size() ?? 0, Object.keys(this._storageTries).length),
+    }
+  }
+}
+
+export function newStateManager(store: TrieNodeStore, common: Common): BatchedStateManager {
+  const trie = new MerklePatriciaTrie({ db: store, useKeyHashing: true, valueEncoding: ValueEncoding.Bytes, common })
+  return new BatchedStateManager({ trie, caches: new Caches(), common })
+}

@@ -1,0 +1,242 @@
+import type { MerklePatriciaTrie } from '@ethereumjs/mpt'
+import { RLP } from '@ethereumjs/rlp'
+import { KECCAK256_RLP } from '@ethereumjs/util'
+
+import { keccak256 } from '../crypto/keccak.ts'
+
+/**
+ * Many writes to a Merkle-Patricia trie applied at once: the paths they touch are loaded and changed in memory, and
+ * every changed node is hashed and stored once at the end. ethereumjs's put() walks, re-encodes, re-hashes and stores
+ * the whole path for each key, so a block touching a thousand accounts hashed the nodes near the root a thousand
+ * times. Nodes are stored through the trie's own database (so its checkpoints still apply); the result is the root
+ * the same writes made one by one would give, which the tests check against ethereumjs.
+ */
+
+/** a write: the (unhashed) key and its value; an empty value deletes the key, as MerklePatriciaTrie.put does */
+export type TrieWrite = [key: Uint8Array, value: Uint8Array]
+
+type Nibbles = number[]
+interface Leaf {
+  kind: 'leaf'
+  path: Nibbles
+  value: Uint8Array
+  /** the stored node's hash while it is unchanged (a node read from the database) */
+  hash?: Uint8Array
+}
+interface Extension {
+  kind: 'ext'
+  path: Nibbles
+  child: Ref
+  hash?: Uint8Array
+}
+interface Branch {
+  kind: 'branch'
+  children: Ref[]
+  value: Uint8Array | undefined
+  hash?: Uint8Array
+}
+type TrieNode = Leaf | Extension | Branch
+/** a child: absent, a stored node not read yet (its hash), or a node in memory */
+type Ref = undefined | Uint8Array | TrieNode
+
+type RlpItem = Uint8Array | RlpItem[]
+
+interface NodeSource {
+  get(key: Uint8Array): Promise<Uint8Array | undefined | null>
+}
+
+const EMPTY = new Uint8Array(0)
+
+/**
+ * Applies `writes` to `trie` and moves it to the new root. Later writes to a key win over earlier ones. Keys are hashed
+ * when the trie hashes them (a secure trie, as the state tries are); a trie with a key prefix is not supported.
+ */
+export async function applyTrieWrites(trie: MerklePatriciaTrie, writes: Iterable<TrieWrite>): Promise<Uint8Array> {
+  const opts = (trie as unknown as { _opts: { useKeyHashing: boolean; keyPrefix?: Uint8Array } })._opts
+  if (opts.keyPrefix !== undefined) throw new Error('applyTrieWrites: tries with a key prefix are not supported')
+  const db = trie.database()
+  const byKey = new Map<string, [Nibbles, Uint8Array]>()
+  for (const [key, value] of writes) {
+    const applied = opts.useKeyHashing ? keccak256(key) : key
+    byKey.set(hexOf(applied), [toNibbles(applied), value])
+  }
+  if (byKey.size === 0) return trie.root()
+  const source: NodeSource = { get: (k) => db.get(k) as Promise<Uint8Array | undefined | null> }
+  let root: Ref = equal(trie.root(), KECCAK256_RLP) ? undefined : trie.root()
+  for (const [path, value] of byKey.values()) {
+    root = value.length === 0 ? await remove(source, root, path, 0) : await insert(source, root, path, 0, value)
+  }
+  const stored: { type: 'put'; key: Uint8Array; value: Uint8Array }[] = []
+  const rootHash = commitRoot(root, stored)
+  if (stored.length > 0) await db.batch(stored)
+  trie.root(rootHash)
+  return rootHash
+}
+
+async function resolve(source: NodeSource, ref: Uint8Array | TrieNode): Promise<TrieNode> {
+  if (!(ref instanceof Uint8Array)) return ref
+  const encoded = await source.get(ref)
+  if (encoded === undefined || encoded === null) throw new Error(`missing trie node ${hexOf(ref)}`)
+  const node = decodeNode(RLP.decode(encoded) as RlpItem[])
+  node.hash = ref
+  return node
+}
+
+async function insert(source: NodeSource, ref: Ref, path: Nibbles, at: number, value: Uint8Array): Promise<TrieNode> {
+  if (ref === undefined) return { kind: 'leaf', path: path.slice(at), value }
+  const node = await resolve(source, ref)
+  if (node.kind === 'branch') {
+    const children = node.children.slice()
+    if (at === path.length) return { kind: 'branch', children, value }
+    children[path[at]] = await insert(source, children[path[at]], path, at + 1, value)
+    return { kind: 'branch', children, value: node.value }
+  }
+  const shared = commonPrefix(node.path, path, at)
+  if (node.kind === 'leaf' && shared === node.path.length && at + shared === path.length) return { kind: 'leaf', path: node.path, value }
+  if (node.kind === 'ext' && shared === node.path.length) {
+    return { kind: 'ext', path: node.path, child: await insert(source, node.child, path, at + shared, value) }
+  }
+  // the paths part after `shared` nibbles: a branch holds both (an extension above it keeps the shared part)
+  const children: Ref[] = new Array(16).fill(undefined)
+  let branchValue: Uint8Array | undefined
+  if (node.kind === 'leaf') {
+    if (shared === node.path.length) branchValue = node.value
+    else children[node.path[shared]] = { kind: 'leaf', path: node.path.slice(shared + 1), value: node.value }
+  } else {
+    const rest = node.path.slice(shared + 1)
+    children[node.path[shared]] = rest.length === 0 ? node.child : { kind: 'ext', path: rest, child: node.child }
+  }
+  const split = at + shared
+  if (split === path.length) branchValue = value
+  else children[path[split]] = { kind: 'leaf', path: path.slice(split + 1), value }
+  const branch: Branch = { kind: 'branch', children, value: branchValue }
+  return shared === 0 ? branch : { kind: 'ext', path: path.slice(at, split), child: branch }
+}
+
+/** `ref` without the key at `path`; the same `ref` when the key is absent */
+async function remove(source: NodeSource, ref: Ref, path: Nibbles, at: number): Promise<Ref> {
+  if (ref === undefined) return undefined
+  const node = await resolve(source, ref)
+  if (node.kind === 'leaf') {
+    return node.path.length === path.length - at && commonPrefix(node.path, path, at) === node.path.length ? undefined : ref
+  }
+  if (node.kind === 'ext') {
+    if (commonPrefix(node.path, path, at) !== node.path.length) return ref
+    const child = await remove(source, node.child, path, at + node.path.length)
+    if (child === node.child) return ref
+    if (child === undefined) return undefined
+    return joinPath(node.path, await resolve(source, child))
+  }
+  let children = node.children
+  let value = node.value
+  if (at === path.length) {
+    if (value === undefined) return ref
+    value = undefined
+  } else {
+    const child = await remove(source, children[path[at]], path, at + 1)
+    if (child === children[path[at]]) return ref
+    children = children.slice()
+    children[path[at]] = child
+  }
+  // a branch left with a single entry folds into its neighbour
+  const used = children.reduce<number[]>((acc, c, i) => (c !== undefined ? [...acc, i] : acc), [])
+  if (used.length + (value !== undefined ? 1 : 0) >= 2) return { kind: 'branch', children, value }
+  if (used.length === 0) return value === undefined ? undefined : { kind: 'leaf', path: [], value }
+  const only = used[0]
+  return joinPath([only], await resolve(source, children[only] as Uint8Array | TrieNode))
+}
+
+/** `prefix` followed by `node`: leaves and extensions absorb it, a branch gets an extension above it */
+function joinPath(prefix: Nibbles, node: TrieNode): TrieNode {
+  if (node.kind === 'leaf') return { kind: 'leaf', path: [...prefix, ...node.path], value: node.value }
+  if (node.kind === 'ext') return { kind: 'ext', path: [...prefix, ...node.path], child: node.child }
+  return { kind: 'ext', path: prefix, child: node }
+}
+
+function commitRoot(root: Ref, stored: { type: 'put'; key: Uint8Array; value: Uint8Array }[]): Uint8Array {
+  if (root === undefined) return KECCAK256_RLP
+  if (root instanceof Uint8Array) return root
+  if (root.hash !== undefined) return root.hash
+  // the root is stored by its hash even when its encoding is shorter than 32 bytes
+  const encoded = RLP.encode(itemOf(root, stored))
+  const hash = keccak256(encoded)
+  stored.push({ type: 'put', key: hash, value: encoded })
+  return hash
+}
+
+/** how a parent refers to `ref`: its hash, or the node itself when its encoding is shorter than 32 bytes */
+function refItem(ref: Ref, stored: { type: 'put'; key: Uint8Array; value: Uint8Array }[]): RlpItem {
+  if (ref === undefined) return EMPTY
+  if (ref instanceof Uint8Array) return ref
+  if (ref.hash !== undefined) return ref.hash
+  const item = itemOf(ref, stored)
+  const encoded = RLP.encode(item)
+  if (encoded.length < 32) return item
+  const hash = keccak256(encoded)
+  stored.push({ type: 'put', key: hash, value: encoded })
+  ref.hash = hash
+  return hash
+}
+
+function itemOf(node: TrieNode, stored: { type: 'put'; key: Uint8Array; value: Uint8Array }[]): RlpItem[] {
+  if (node.kind === 'leaf') return [hexPrefix(node.path, true), node.value]
+  if (node.kind === 'ext') return [hexPrefix(node.path, false), refItem(node.child, stored)]
+  return [...node.children.map((c) => refItem(c, stored)), node.value ?? EMPTY]
+}
+
+function decodeNode(item: RlpItem[]): TrieNode {
+  if (item.length === 17) {
+    const children = item.slice(0, 16).map(decodeRef)
+    const value = item[16] as Uint8Array
+    return { kind: 'branch', children, value: value.length > 0 ? value : undefined }
+  }
+  if (item.length !== 2) throw new Error(`invalid trie node: a list of ${item.length} items`)
+  const [path, isLeaf] = fromHexPrefix(item[0] as Uint8Array)
+  return isLeaf ? { kind: 'leaf', path, value: item[1] as Uint8Array } : { kind: 'ext', path, child: decodeRef(item[1]) }
+}
+
+function decodeRef(item: RlpItem): Ref {
+  if (Array.isArray(item)) return decodeNode(item)
+  return item.length === 0 ? undefined : item
+}
+
+function hexPrefix(path: Nibbles, leaf: boolean): Uint8Array {
+  const odd = path.length % 2 === 1
+  const out = new Uint8Array(Math.floor(path.length / 2) + 1)
+  const flag = (leaf ? 2 : 0) + (odd ? 1 : 0)
+  out[0] = (flag << 4) | (odd ? path[0] : 0)
+  for (let i = odd ? 1 : 0, o = 1; i < path.length; i += 2, o++) out[o] = (path[i] << 4) | path[i + 1]
+  return out
+}
+
+function fromHexPrefix(bytes: Uint8Array): [Nibbles, boolean] {
+  const flag = bytes[0] >> 4
+  const path: Nibbles = flag % 2 === 1 ? [bytes[0] & 0x0f] : []
+  for (let i = 1; i < bytes.length; i++) path.push(bytes[i] >> 4, bytes[i] & 0x0f)
+  return [path, flag >= 2]
+}
+
+function toNibbles(bytes: Uint8Array): Nibbles {
+  const out: Nibbles = new Array(bytes.length * 2)
+  for (let i = 0; i < bytes.length; i++) {
+    out[2 * i] = bytes[i] >> 4
+    out[2 * i + 1] = bytes[i] & 0x0f
+  }
+  return out
+}
+
+function commonPrefix(a: Nibbles, b: Nibbles, bStart: number): number {
+  let i = 0
+  while (i < a.length && bStart + i < b.length && a[i] === b[bStart + i]) i++
+  return i
+}
+
+function equal(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+function hexOf(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
+}

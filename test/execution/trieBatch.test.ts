@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+
+import { MerklePatriciaTrie } from '@ethereumjs/mpt'
+import { MapDB, ValueEncoding, bytesToHex } from '@ethereumjs/util'
+
+import { applyTrieWrites } from '../../src/execution/trieBatch.ts'
+import type { TrieWrite } from '../../src/execution/trieBatch.ts'
+
+const newTrie = (secure: boolean) => new MerklePatriciaTrie({ useKeyHashing: secure, db: new MapDB(), valueEncoding: ValueEncoding.Bytes })
+
+/** a deterministic generator, so a failure names a reproducible case */
+function random(seed: number): (n: number) => number {
+  let s = seed
+  return (n) => {
+    s = (s * 1103515245 + 12345) % 2 ** 31
+    return s % n
+  }
+}
+
+function bytes(rand: (n: number) => number, length: number): Uint8Array {
+  return Uint8Array.from({ length }, () => rand(256))
+}
+
+/**
+ * Rounds of writes applied one put/del at a time by ethereumjs and in one batch per round by applyTrieWrites: the
+ * roots must agree after every round, and every key must read back from the batched trie through ethereumjs.
+ */
+async function agree(secure: boolean, seed: number, keyBytes: () => number, valueBytes: () => number, rounds: number, perRound: number): Promise<void> {
+  const rand = random(seed)
+  const reference = newTrie(secure)
+  const batched = newTrie(secure)
+  const live = new Map<string, [Uint8Array, Uint8Array]>()
+  for (let round = 0; round < rounds; round++) {
+    const writes: TrieWrite[] = []
+    for (let i = 0; i < perRound; i++) {
+      const existing = [...live.values()]
+      const op = rand(10)
+      if (op < 3 && existing.length > 0) {
+        // delete a present key
+        const [key] = existing[rand(existing.length)]
+        writes.push([key, new Uint8Array(0)])
+      } else if (op < 5 && existing.length > 0) {
+        const [key] = existing[rand(existing.length)]
+        writes.push([key, bytes(rand, 1 + valueBytes())])
+      } else if (op < 6) {
+        // deleting an absent key changes nothing
+        writes.push([bytes(rand, keyBytes()), new Uint8Array(0)])
+      } else {
+        writes.push([bytes(rand, keyBytes()), bytes(rand, 1 + valueBytes())])
+      }
+    }
+    for (const [key, value] of writes) {
+      if (value.length === 0) {
+        await reference.del(key)
+        live.delete(bytesToHex(key))
+      } else {
+        await reference.put(key, value)
+        live.set(bytesToHex(key), [key, value])
+      }
+    }
+    const root = await applyTrieWrites(batched, writes)
+    assert.equal(bytesToHex(root), bytesToHex(reference.root()), `seed ${seed} round ${round}: root`)
+    assert.equal(bytesToHex(batched.root()), bytesToHex(root))
+  }
+  for (const [key, value] of live.values()) assert.deepEqual(await batched.get(key), value, `seed ${seed}: ${bytesToHex(key)} reads back`)
+}
+
+describe('applyTrieWrites: batched trie writes give the roots of ethereumjs one-by-one writes', () => {
+  it('secure trie (state-trie shape): account-sized values, inserts, updates and deletes', async () => {
+    for (const seed of [1, 2, 3]) await agree(true, seed, () => 20, () => 70, 12, 60)
+  })
+
+  it('secure trie with small values (storage-trie shape)', async () => {
+    for (const seed of [4, 5]) await agree(true, seed, () => 32, () => 2, 12, 60)
+  })
+
+  it('short raw keys: embedded nodes under 32 bytes, branch values, keys that prefix others, deletes that fold branches', async () => {
+    for (const seed of [6, 7, 8, 9, 10, 11]) await agree(false, seed, () => 1 + (seed % 3), () => 3, 20, 15)
+  })
+
+  it('a key that prefixes another: deleting either folds the branch that held both', async () => {
+    for (const gone of [0, 1]) {
+      const keys = [Uint8Array.of(0x12), Uint8Array.of(0x12, 0x34), Uint8Array.of(0x56)]
+      const reference = newTrie(false)
+      const batched = newTrie(false)
+      for (const k of keys) await reference.put(k, Uint8Array.of(7, 7, 7))
+      await applyTrieWrites(batched, keys.map((k) => [k, Uint8Array.of(7, 7, 7)]))
+      await reference.del(keys[gone])
+      await applyTrieWrites(batched, [[keys[gone], new Uint8Array(0)]])
+      assert.equal(bytesToHex(batched.root()), bytesToHex(reference.root()), `without key ${gone}`)
+    }
+  })
+
+  it('deleting every key returns the empty root', async () => {
+    const trie = newTrie(true)
+    const keys = Array.from({ length: 50 }, (_, i) => Uint8Array.of(i, i * 7))
+    await applyTrieWrites(trie, keys.map((k) => [k, Uint8Array.of(1, 2, 3)]))
+    const root = await applyTrieWrites(trie, keys.map((k) => [k, new Uint8Array(0)]))
+    assert.equal(bytesToHex(root), bytesToHex(trie.EMPTY_TRIE_ROOT))
+  })
+
+  it('a missing node is an error naming it, not a wrong root', async () => {
+    const trie = newTrie(true)
+    await applyTrieWrites(trie, [[Uint8Array.of(1), Uint8Array.of(1)], [Uint8Array.of(2), Uint8Array.of(2)]])
+    const orphan = new MerklePatriciaTrie({ useKeyHashing: true, db: new MapDB(), valueEncoding: ValueEncoding.Bytes, root: trie.root() })
+    await assert.rejects(applyTrieWrites(orphan, [[Uint8Array.of(3), Uint8Array.of(3)]]), /missing trie node [0-9a-f]{64}/)
+  })
+})
