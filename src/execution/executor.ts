@@ -2,7 +2,8 @@ import { Block, createBlock, createBlockHeader, createBlockHeaderFromBytesArray 
 import type { BlockHeader, HeaderData } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 import type { TypedTransaction } from '@ethereumjs/tx'
-import { Account, Address, KECCAK256_RLP, createWithdrawal, equalsBytes } from '@ethereumjs/util'
+import { Account, Address, KECCAK256_RLP, bytesToHex, equalsBytes } from '@ethereumjs/util'
+import type { Withdrawal } from '@ethereumjs/util'
 import { buildBlock as startBlockBuild, createVM, encodeReceipt, runBlock, runTx } from '@ethereumjs/vm'
 import type { BlockBuilder, RunTxResult, TxReceipt, VM } from '@ethereumjs/vm'
 
@@ -108,11 +109,43 @@ export class Executor {
   }
 
   /**
-   * Runs `block` (sealed by `author`) on the state of `parent` and checks every result the header commits to (state
-   * root, receipts root, bloom, gas used, requests hash). Throws BlockExecutionError naming the mismatch; nothing is
-   * stored. The block's data (transactions root, signatures) is the caller's to validate first.
+   * Runs `block` (sealed by `author`) on the state of `parent` and checks every result the header commits to (gas
+   * used, bloom, receipts root, requests hash, state root), in geth's order and words. Throws BlockExecutionError
+   * naming the mismatch; nothing is stored. The block's data (transactions root, signatures) is the caller's to
+   * validate first.
    */
   async executeBlock(block: Block, parent: BlockHeader, ancestors: AncestorHashes, author: Uint8Array): Promise<ExecutedBlock> {
+    // ommer rewards and the DAO fork's balance moves are only in ethereumjs's runBlock: old proof-of-work blocks
+    const common = block.common
+    if (block.uncleHeaders.length > 0 || (common.hardforkIsActiveOnBlock('dao', block.header.number) && block.header.number === common.hardforkBlock('dao'))) {
+      return this.executeWithRunBlock(block, parent, ancestors, author)
+    }
+    const remote = block.header
+    try {
+      const { built, receipts } = await this.assemble(parent, { ...headerDataOf(remote), coinbase: author }, block.transactions, ancestors, 'all', block.withdrawals)
+      const local = built.header
+      const mismatch =
+        local.gasUsed !== remote.gasUsed
+          ? `invalid gas used (remote: ${remote.gasUsed} local: ${local.gasUsed})`
+          : !equalsBytes(local.logsBloom, remote.logsBloom)
+            ? `invalid bloom (remote: ${bytesToHex(remote.logsBloom)} local: ${bytesToHex(local.logsBloom)})`
+            : !equalsBytes(local.receiptTrie, remote.receiptTrie)
+              ? `invalid receipt root hash (remote: ${bytesToHex(remote.receiptTrie)} local: ${bytesToHex(local.receiptTrie)})`
+              : !sameOptional(local.requestsHash, remote.requestsHash)
+                ? `invalid requests hash (remote: ${hexOrNone(remote.requestsHash)} local: ${hexOrNone(local.requestsHash)})`
+                : !equalsBytes(local.stateRoot, remote.stateRoot)
+                  ? `invalid merkle root (remote: ${bytesToHex(remote.stateRoot)} local: ${bytesToHex(local.stateRoot)})`
+                  : undefined
+      if (mismatch !== undefined) throw new BlockExecutionError(mismatch)
+      this.root = local.stateRoot
+      return { receipts: receipts.map((r, i) => toConsensusReceipt(r, block.transactions[i])), stateRoot: local.stateRoot, gasUsed: local.gasUsed, trieNodes: this.store.drain() }
+    } catch (err) {
+      this.forgetState()
+      throw err instanceof BlockExecutionError ? err : new BlockExecutionError(cleanVmMessage((err as Error).message))
+    }
+  }
+
+  private async executeWithRunBlock(block: Block, parent: BlockHeader, ancestors: AncestorHashes, author: Uint8Array): Promise<ExecutedBlock> {
     const vm = await this.vm()
     this.ancestors = ancestors
     try {
@@ -146,67 +179,8 @@ export class Executor {
     author: Uint8Array,
     stopTaking: () => boolean = () => false,
   ): Promise<{ block: Block; executed: ExecutedBlock; rejected: { tx: TypedTransaction; error: string }[] }> {
-    const vm = await this.vm()
-    this.ancestors = ancestors
-    const number = BigInt(header.number as bigint)
-    const timestamp = BigInt(header.timestamp as bigint)
-    const common = this.common.copy()
-    common.setHardforkBy({ blockNumber: number, timestamp })
-    vm.common.setHardforkBy({ blockNumber: number, timestamp })
-    const withdrawals = common.isActivatedEIP(4895) ? [] : undefined
-    const viewHeader = { ...header, coinbase: author }
-    // every transaction runs against this one header-only block (BlockBuilder.addTransaction would rebuild the block
-    // with all earlier transactions for each one); runTx takes the gas used so far for the receipts instead
-    const view = createBlock({ header: viewHeader, withdrawals }, { common, skipConsensusFormatValidation: true })
-    const gasLimit = view.header.gasLimit
-    const maxBlobGas = common.isActivatedEIP(4844) ? common.getBlobGasSchedule().maxBlobGasPerBlock : 0n
-    const blobGasPerBlob = common.isActivatedEIP(4844) ? common.param('blobGasPerBlob') : 0n
-
-    const rejected: { tx: TypedTransaction; error: string }[] = []
-    const included: TypedTransaction[] = []
-    let builder: BlockBuilder | undefined
     try {
-      await this.standOn(parent.stateRoot)
-      // the builder runs the system calls before the transactions and after them (EIP-4788, 2935, 7002, 7251) and
-      // computes the roots, exactly as runBlock does when the block is imported
-      builder = await startBlockBuild(vm, {
-        parentBlock: { header: parent, hash: () => parent.hash() } as unknown as Block,
-        headerData: viewHeader,
-        withdrawals,
-        blockOpts: { putBlockIntoBlockchain: false, skipConsensusFormatValidation: true },
-      })
-      const record = await openBuilder(vm, builder)
-      let receiptGasUsed = 0n
-      let slice = performance.now()
-      for (const tx of candidates) {
-        // runTx's awaits settle as microtasks, so a long block would hold off every RPC request and gossip message
-        // until it is built: let the event loop run between slices of work
-        if (performance.now() - slice > YIELD_EVERY_MS) {
-          await new Promise<void>((resolve) => setImmediate(resolve))
-          slice = performance.now()
-          if (stopTaking()) break
-        }
-        if (tx.gasLimit > gasLimit - record.gasUsed()) {
-          rejected.push({ tx, error: 'gas limit reached' })
-          continue
-        }
-        const blobGas = blobGasOf(tx, blobGasPerBlob)
-        if (blobGas > 0n && builder.blobGasUsed + blobGas > maxBlobGas) {
-          rejected.push({ tx, error: 'blob gas limit reached' })
-          continue
-        }
-        let result: RunTxResult
-        try {
-          result = await runTx(vm, { tx, block: view, skipHardForkValidation: true, blockGasUsed: receiptGasUsed })
-        } catch (err) {
-          rejected.push({ tx, error: cleanVmMessage((err as Error).message) })
-          continue
-        }
-        receiptGasUsed += result.totalGasSpent
-        record.add(tx, result, blobGas)
-        included.push(tx)
-      }
-      const { block: built } = await builder.build()
+      const { built, receipts, included, rejected, common } = await this.assemble(parent, { ...header, coinbase: author }, candidates, ancestors, stopTaking)
       const h = built.header
       this.root = h.stateRoot
       const finalHeader = createBlockHeader(
@@ -217,20 +191,103 @@ export class Executor {
           receiptTrie: h.receiptTrie,
           logsBloom: h.logsBloom,
           gasUsed: h.gasUsed,
-          ...(withdrawals !== undefined ? { withdrawalsRoot: h.withdrawalsRoot } : {}),
+          ...(built.withdrawals !== undefined ? { withdrawalsRoot: h.withdrawalsRoot } : {}),
           ...(h.requestsHash !== undefined ? { requestsHash: h.requestsHash } : {}),
           ...(h.blobGasUsed !== undefined ? { blobGasUsed: h.blobGasUsed } : {}),
         },
         { common, skipConsensusFormatValidation: true },
       )
       // the transactions as given (their senders already recovered), not the builder's re-created copies
-      const block = new Block(finalHeader, included, [], withdrawals?.map(createWithdrawal), { common })
-      const receipts = builder.transactionReceipts.map((r, i) => toConsensusReceipt(r, included[i]))
-      return { block, executed: { receipts, stateRoot: h.stateRoot, gasUsed: h.gasUsed, trieNodes: this.store.drain() }, rejected }
+      const block = new Block(finalHeader, included, [], built.withdrawals, { common })
+      return { block, executed: { receipts: receipts.map((r, i) => toConsensusReceipt(r, included[i])), stateRoot: h.stateRoot, gasUsed: h.gasUsed, trieNodes: this.store.drain() }, rejected }
     } catch (err) {
-      if (builder !== undefined && builder.getStatus().status === 'pending') await builder.revert().catch(() => {})
       this.forgetState()
       throw new BlockExecutionError(cleanVmMessage((err as Error).message))
+    }
+  }
+
+  /**
+   * The one transaction loop of block assembly and import. Every transaction runs once against a header-only view
+   * block (BlockBuilder.addTransaction would rebuild the block with all earlier transactions for each one); the
+   * builder runs the system calls before and after them (EIP-4788, 2935, 7002, 7251) and computes the roots. The
+   * loop lets the event loop in every YIELD_EVERY_MS, so RPC and gossip run during a long block. `intake` 'all'
+   * (import) fails on the first transaction that cannot run; otherwise such transactions are left out and the
+   * intake ends early when `intake()` says so.
+   */
+  private async assemble(
+    parent: BlockHeader,
+    viewHeader: HeaderData,
+    txs: Iterable<TypedTransaction>,
+    ancestors: AncestorHashes,
+    intake: 'all' | (() => boolean),
+    blockWithdrawals: Withdrawal[] = [],
+  ): Promise<{ built: Block; receipts: TxReceipt[]; included: TypedTransaction[]; rejected: { tx: TypedTransaction; error: string }[]; common: Common }> {
+    const vm = await this.vm()
+    this.ancestors = ancestors
+    const number = BigInt(viewHeader.number as bigint)
+    const timestamp = BigInt(viewHeader.timestamp as bigint)
+    const common = this.common.copy()
+    common.setHardforkBy({ blockNumber: number, timestamp })
+    vm.common.setHardforkBy({ blockNumber: number, timestamp })
+    const withdrawals = common.isActivatedEIP(4895) ? blockWithdrawals : undefined
+    const view = createBlock({ header: viewHeader }, { common, skipConsensusFormatValidation: true })
+    const gasLimit = view.header.gasLimit
+    const maxBlobGas = common.isActivatedEIP(4844) ? common.getBlobGasSchedule().maxBlobGasPerBlock : 0n
+    const blobGasPerBlob = common.isActivatedEIP(4844) ? common.param('blobGasPerBlob') : 0n
+    const strict = intake === 'all'
+
+    const rejected: { tx: TypedTransaction; error: string }[] = []
+    const included: TypedTransaction[] = []
+    let builder: BlockBuilder | undefined
+    try {
+      await this.standOn(parent.stateRoot)
+      builder = await startBlockBuild(vm, {
+        parentBlock: { header: parent, hash: () => parent.hash() } as unknown as Block,
+        headerData: viewHeader,
+        withdrawals,
+        blockOpts: { putBlockIntoBlockchain: false, skipConsensusFormatValidation: true },
+      })
+      const record = await openBuilder(vm, builder)
+      let receiptGasUsed = 0n
+      let slice = performance.now()
+      let index = 0
+      for (const tx of txs) {
+        // runTx's awaits settle as microtasks, so a long block would hold off every RPC request and gossip message
+        if (performance.now() - slice > YIELD_EVERY_MS) {
+          await new Promise<void>((resolve) => setImmediate(resolve))
+          slice = performance.now()
+          if (!strict && intake()) break
+        }
+        const skip = (error: string) => {
+          if (strict) throw new BlockExecutionError(`could not apply tx ${index} [${bytesToHex(tx.hash())}]: ${error}`)
+          rejected.push({ tx, error })
+        }
+        index++
+        if (tx.gasLimit > gasLimit - record.gasUsed()) {
+          skip('gas limit reached')
+          continue
+        }
+        const blobGas = blobGasOf(tx, blobGasPerBlob)
+        if (blobGas > 0n && builder.blobGasUsed + blobGas > maxBlobGas) {
+          skip('blob gas limit reached')
+          continue
+        }
+        let result: RunTxResult
+        try {
+          result = await runTx(vm, { tx, block: view, skipHardForkValidation: true, blockGasUsed: receiptGasUsed })
+        } catch (err) {
+          skip(cleanVmMessage((err as Error).message))
+          continue
+        }
+        receiptGasUsed += result.totalGasSpent
+        record.add(tx, result, blobGas)
+        included.push(tx)
+      }
+      const { block: built } = await builder.build()
+      return { built, receipts: builder.transactionReceipts, included, rejected, common }
+    } catch (err) {
+      if (builder !== undefined && builder.getStatus().status === 'pending') await builder.revert().catch(() => {})
+      throw err
     }
   }
 
@@ -244,6 +301,33 @@ export class Executor {
     if (equalsBytes(stateRoot, KECCAK256_RLP)) return true
     return (await this.db.getTrieNode(stateRoot)) !== undefined
   }
+}
+
+/** the header fields execution reads, from an imported block's header */
+function headerDataOf(h: BlockHeader): HeaderData {
+  return {
+    parentHash: h.parentHash,
+    uncleHash: h.uncleHash,
+    coinbase: h.coinbase,
+    number: h.number,
+    gasLimit: h.gasLimit,
+    timestamp: h.timestamp,
+    extraData: h.extraData,
+    mixHash: h.mixHash,
+    nonce: h.nonce,
+    difficulty: h.difficulty,
+    baseFeePerGas: h.baseFeePerGas,
+    excessBlobGas: h.excessBlobGas,
+    parentBeaconBlockRoot: h.parentBeaconBlockRoot,
+  }
+}
+
+function sameOptional(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
+  return a === undefined || b === undefined ? a === b : equalsBytes(a, b)
+}
+
+function hexOrNone(b: Uint8Array | undefined): string {
+  return b === undefined ? 'none' : bytesToHex(b)
 }
 
 function blobGasOf(tx: TypedTransaction, blobGasPerBlob: bigint): bigint {
