@@ -13,7 +13,9 @@ describe('sync over libp2p', () => {
     await extend(ahead, 60)
     const source = await startNode(t, 'source', ahead)
     const behind = await openChain(t, GENESIS)
-    await extend(behind, 2) // a short fork of its own, lighter than the source's chain
+    // a short fork of its own, lighter than the source's chain; B seals its first block, so it differs from the source's
+    // (blocks sealed by the same signers in the same second would be the very same blocks)
+    await extend(behind, 2, 'B')
     const forked = bytesToHex(behind.heads().latest.hash())
     const started = performance.now()
     const node = await startNode(t, 'behind', behind, { host: { staticNodes: [source.addr] }, startupWaitMs: 10_000 })
