@@ -108,6 +108,8 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
   private importQueue: Promise<unknown> = Promise.resolve()
   /** imports queued or running: a block being built stops taking transactions when one waits (see buildBlock) */
   private importsWaiting = 0
+  /** total difficulties of the blocks written last, by hash (a block's never changes) */
+  private readonly recentTds = new Lru<string, bigint>({ maxEntries: 256 })
   private readCaches: ReadCaches | undefined
 
   private constructor(db: ChainDB, spec: Genesis, common: Common, genesis: Block, heads: Heads, opts: ChainOptions) {
@@ -401,7 +403,7 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
 
   private async write(block: Block, parent: BlockHeader, executed: ExecutedBlock): Promise<ImportOutcome> {
     const header = block.header
-    const parentTd = await this.db.getTotalDifficulty(parent.number, parent.hash())
+    const parentTd = await this.totalDifficultyOf(parent)
     if (parentTd === undefined) throw new BlockImportError(header, 'unknown ancestor total difficulty')
     const td = parentTd + header.difficulty
     const batch = this.db.batch()
@@ -419,6 +421,7 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
     reorg?.forgetCanonical()
     await batch.write()
     reorg?.forgetCanonical()
+    this.recentTds.set(bytesToHex(block.hash()), td)
     if (becomesHead) {
       this.current = { latest: header, safe: this.isClique ? header : this.current.safe, finalized: this.isClique ? header : this.current.finalized }
       this.emit('block', block, 'imported')
@@ -429,9 +432,15 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
     return 'side'
   }
 
+  /** a stored block's total difficulty; the recent ones (the parent of the next block, the head) from memory */
+  private async totalDifficultyOf(header: BlockHeader): Promise<bigint | undefined> {
+    const hash = header.hash()
+    return this.recentTds.get(bytesToHex(hash)) ?? (await this.db.getTotalDifficulty(header.number, hash))
+  }
+
   private async preferOverHead(header: BlockHeader, td: bigint, head: BlockHeader): Promise<boolean> {
     if (equalsBytes(header.parentHash, head.hash())) return true
-    const headTd = (await this.db.getTotalDifficulty(head.number, head.hash())) ?? 0n
+    const headTd = (await this.totalDifficultyOf(head)) ?? 0n
     if (td !== headTd) return td > headTd
     if (this.engine.tieBreak !== undefined) return (await this.engine.tieBreak({ header, td }, { header: head, td: headTd }, this)) < 0
     return false
@@ -441,6 +450,14 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
   private async setCanonical(batch: WriteBatch, block: Block): Promise<Block[]> {
     const head = this.current.latest
     const removed: Block[] = []
+    if (block.header.number === head.number + 1n && equalsBytes(block.header.parentHash, head.hash())) {
+      // the common case, a block on the head: nothing to walk back or replace
+      const n = block.header.number
+      batch.putCanonical(n, block.hash())
+      block.transactions.forEach((tx, index) => batch.putTxLookup(tx.hash(), { blockNumber: n, index }))
+      this.putHeads(batch, block)
+      return removed
+    }
     // drop canonical entries above the new head
     for (let n = head.number; n > block.header.number; n--) {
       const old = await this.getBlockByNumber(n)
@@ -466,13 +483,17 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
       if (parent === undefined) break
       cursor = parent
     }
+    this.putHeads(batch, block)
+    removed.sort((a, b) => Number(b.header.number - a.header.number))
+    return removed
+  }
+
+  private putHeads(batch: WriteBatch, block: Block): void {
     batch.putHead('latest', block.hash())
     if (this.isClique) {
       batch.putHead('safe', block.hash())
       batch.putHead('finalized', block.hash())
     }
-    removed.sort((a, b) => Number(b.header.number - a.header.number))
-    return removed
   }
 }
 

@@ -299,7 +299,8 @@ export class Executor {
 
   async hasState(stateRoot: Uint8Array): Promise<boolean> {
     if (equalsBytes(stateRoot, KECCAK256_RLP)) return true
-    return (await this.db.getTrieNode(stateRoot)) !== undefined
+    // through the node cache: the parent's root node was usually written (and cached) by the block before
+    return (await this.db.getTrieNodeByHex(bytesToHex(stateRoot).slice(2))) !== undefined
   }
 }
 
