@@ -27,6 +27,15 @@ import type { RequestHandler } from './wire.ts'
 export const STATUS_PROTOCOL = '/cairn/status/1'
 /** Transactions sent to one peer: the pool to a new peer, and transactions a reorg put back (gossip will not resend). */
 export const POOLED_TXS_PROTOCOL = '/cairn/pooled_txs/1'
+/** hashes of pending transactions a node holds; the answer lists those the peer lacks, which are then pushed */
+export const TX_ANNOUNCE_PROTOCOL = '/cairn/tx_announce/1'
+/** how often stalled transactions are announced again */
+const ANNOUNCE_EVERY_MS = 2_000
+/** how long a transaction waits at the front of its account's queue before it is announced again */
+const STALLED_AFTER_MS = 3_000
+/** announced per account (geth's account slots) and per round */
+const ANNOUNCE_PER_ACCOUNT = 16
+const ANNOUNCE_MAX = 2_048
 /** bytes of transactions per pooled_txs request */
 const POOLED_TXS_BATCH_BYTES = 1024 * 1024
 
@@ -34,6 +43,8 @@ const POOLED_TXS_BATCH_BYTES = 1024 * 1024
 export interface GossipTxPool {
   addRemotes(txs: TypedTransaction[]): Promise<({ code: string } | undefined)[]>
   content(): { pending: ReadonlyMap<string, ReadonlyMap<bigint, { tx: TypedTransaction }>> }
+  has(hash: string): boolean
+  pendingHeads(perAccount: number, max: number): { hash: string; tx: TypedTransaction }[]
   on(event: 'pending', listener: (txs: { tx: TypedTransaction }[]) => void): unknown
   off(event: 'pending', listener: (txs: { tx: TypedTransaction }[]) => void): unknown
 }
@@ -115,6 +126,9 @@ export class Network extends EventEmitter<NetworkEvents> {
   private readonly strikes: Map<string, number>
   private readonly limiter = new RateLimiter({ burst: 2048, perSecond: 512 })
   private readonly exchange: PeerExchange
+  /** pending transactions at the front of their account's queue, by hash: since when they wait (or were announced) */
+  private waiting = new Map<string, number>()
+  private announceTimer: ReturnType<typeof setInterval> | undefined
   /** The transactions of the blocks the last reorg removed: gossipsub has seen them, so it would not resend them. */
   private reorgedTxs = new Set<string>()
   private readonly onHead = (_head: Block, removed: Block[]) => {
@@ -171,7 +185,12 @@ export class Network extends EventEmitter<NetworkEvents> {
     const { node } = this
     await serve(node, STATUS_PROTOCOL, (payload, peer) => this.answerStatus(payload, peer), { timeoutMs: STATUS_TIMEOUT_MS })
     await this.exchange.serve()
-    if (this.opts.txpool !== undefined) await this.serve(POOLED_TXS_PROTOCOL, (payload, peer) => this.receivePooledTxs(payload, peer), (payload) => Math.ceil(payload.length / 4096))
+    if (this.opts.txpool !== undefined) {
+      await this.serve(POOLED_TXS_PROTOCOL, (payload, peer) => this.receivePooledTxs(payload, peer), (payload) => Math.ceil(payload.length / 4096))
+      await this.serve(TX_ANNOUNCE_PROTOCOL, (payload, peer) => this.answerAnnouncement(payload, peer), (payload) => Math.ceil(payload.length / 4096))
+      this.announceTimer = setInterval(() => this.announceStalled(), ANNOUNCE_EVERY_MS)
+      this.announceTimer.unref()
+    }
     node.addEventListener('peer:connect', (e) => void this.handshake(e.detail))
     node.addEventListener('peer:disconnect', (e) => this.dropPeer(e.detail))
     await node.start()
@@ -186,6 +205,7 @@ export class Network extends EventEmitter<NetworkEvents> {
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.announceTimer)
     this.opts.txpool?.off('pending', this.onPendingTxs)
     this.opts.chain.off('head', this.onHead)
     this.exchange.stop()
@@ -411,6 +431,56 @@ export class Network extends EventEmitter<NetworkEvents> {
       this.ban(from, (err as Error).message)
       return 'reject' as TopicValidatorResult
     }
+  }
+
+  /**
+   * Gossip reaches each peer once: a peer whose pool was full, or that was busy, drops what it could not take, and an
+   * account whose transaction it missed can never run there (a nonce gap). So the transactions at the front of each
+   * account's queue that have waited STALLED_AFTER_MS are announced again by hash, and each peer gets those it lacks.
+   */
+  announceStalled(now = Date.now()): void {
+    const pool = this.opts.txpool
+    if (pool === undefined) return
+    const waiting = new Map<string, number>()
+    const due: TypedTransaction[] = []
+    for (const { hash, tx } of pool.pendingHeads(ANNOUNCE_PER_ACCOUNT, ANNOUNCE_MAX)) {
+      const since = this.waiting.get(hash) ?? now
+      if (now - since < STALLED_AFTER_MS) waiting.set(hash, since)
+      else {
+        due.push(tx)
+        waiting.set(hash, now)
+      }
+    }
+    this.waiting = waiting
+    if (due.length === 0) return
+    for (const peer of this.chainPeers()) void this.announceTxs(peer.id, due)
+  }
+
+  private async announceTxs(peer: PeerId, txs: TypedTransaction[]): Promise<void> {
+    try {
+      const [reply] = await this.request(peer, TX_ANNOUNCE_PROTOCOL, RLP.encode(txs.map((tx) => tx.hash())), { timeoutMs: STATUS_TIMEOUT_MS, maxChunks: 1 })
+      const wanted = new Set((reply === undefined ? [] : (RLP.decode(reply) as Uint8Array[])).map((h) => bytesToHex(h)))
+      const missing = txs.filter((tx) => wanted.has(bytesToHex(tx.hash())))
+      if (missing.length > 0) await this.pushTxs(peer, missing)
+    } catch (err) {
+      this.log.debug('Transaction announcement failed', { peer: peer.toString(), err: (err as Error).message })
+    }
+  }
+
+  private async answerAnnouncement(payload: Uint8Array, from: PeerId): Promise<Uint8Array[]> {
+    const pool = this.opts.txpool
+    if (pool === undefined) return []
+    let hashes: Uint8Array[]
+    try {
+      const list = RLP.decode(payload) as unknown
+      if (!Array.isArray(list) || !list.every((h) => h instanceof Uint8Array && h.length === 32)) throw new Error('expected a list of 32-byte hashes')
+      if (list.length > ANNOUNCE_MAX) throw new Error(`${list.length} hashes, at most ${ANNOUNCE_MAX}`)
+      hashes = list
+    } catch (err) {
+      this.penalise(from, `bad transaction announcement: ${(err as Error).message}`)
+      throw err
+    }
+    return [RLP.encode(hashes.filter((h) => !pool.has(bytesToHex(h))))]
   }
 
   /** Sends transactions to one peer over POOLED_TXS_PROTOCOL, in batches of at most POOLED_TXS_BATCH_BYTES. */

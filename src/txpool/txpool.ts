@@ -243,6 +243,21 @@ export class TxPool extends EventEmitter<TxPoolEvents> {
     return this.all.has(hash.toLowerCase())
   }
 
+  /**
+   * The first `perAccount` pending transactions of each account, in nonce order (at most `max` in all): what a peer
+   * that missed some of an account's transactions needs before the rest can run.
+   */
+  pendingHeads(perAccount: number, max: number): PooledTransaction[] {
+    const out: PooledTransaction[] = []
+    for (const list of this.pending.values()) {
+      for (const tx of list.flatten().slice(0, perAccount)) {
+        if (out.length >= max) return out
+        out.push(tx)
+      }
+    }
+    return out
+  }
+
   /** txpool_status */
   status(): { pending: number; queued: number } {
     return { pending: countOf(this.pending), queued: countOf(this.queue) }

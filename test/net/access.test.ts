@@ -85,4 +85,32 @@ describe('transaction gossip', () => {
     await two.network.node.services.pubsub.publish(two.network.txTopic, new Uint8Array([1, 2, 3]))
     await waitFor('a strike for the garbage', () => one.network.strikesOf(two.network.peerId) === 1)
   })
+
+  it('a transaction a peer dropped (its pool was full) is announced again once it has waited, and the peer takes it', { timeout: 30_000 }, async (t) => {
+    const [a, b] = [await devChain(t), await devChain(t)]
+    const pools = [new TxPool(a.chain), new TxPool(b.chain)]
+    for (const pool of pools) {
+      await pool.start()
+      t.after(() => pool.stop())
+    }
+    // the peer's pool refuses the first delivery, as a full pool refuses a transaction that pays no more than its cheapest
+    let refusals = 1
+    const full = Object.assign(Object.create(pools[1]) as TxPool, {
+      addRemotes: async (txs: Parameters<TxPool['addRemotes']>[0]) => (refusals-- > 0 ? txs.map(() => ({ code: 'txPoolFull' })) : pools[1].addRemotes(txs)),
+    })
+    const one = await startNode(t, 'one', a.chain, { txpool: pools[0] })
+    const two = await startNode(t, 'two', b.chain, { txpool: full, host: { staticNodes: [one.addr] } })
+    await waitFor('gossip subscriptions', () => one.network.node.services.pubsub.getSubscribers(one.network.txTopic).some((p) => p.equals(two.network.peerId)))
+    const tx = transfer(a, 0, 0n)
+    await pools[0].add(tx, { local: true })
+    const hash = `0x${Buffer.from(tx.hash()).toString('hex')}`
+    await waitFor('the refused delivery', () => refusals < 0 || refusals === 0)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    assert.equal(pools[1].has(hash), false, 'gossip delivered once and the peer refused it')
+    // announcement rounds, the second one 3 s later (the timer runs them every 2 s on the wall clock as well)
+    const now = Date.now()
+    one.network.announceStalled(now)
+    one.network.announceStalled(now + 3_000)
+    await waitFor('the transaction in the peer pool', () => pools[1].has(hash))
+  })
 })
