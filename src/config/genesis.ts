@@ -1,3 +1,4 @@
+import type { BlockHeader } from '@ethereumjs/block'
 import { Common, Hardfork } from '@ethereumjs/common'
 import type { ChainConfig, CustomCrypto, HardforkTransitionConfig } from '@ethereumjs/common'
 import { isHexString } from '@ethereumjs/util'
@@ -348,6 +349,11 @@ export function buildCommon(genesis: Genesis, customCrypto?: CustomCrypto): Comm
  */
 export function isZeroBaseFee(common: Common): boolean {
   return common.consensusAlgorithm() === 'clique' && (common.consensusConfig() as { zeroBaseFee?: unknown }).zeroBaseFee === true
+}
+
+/** The base fee of a London header's child: EIP-1559's formula, or 0 on a zeroBaseFee chain (whatever the parent used). */
+export function childBaseFee(parent: BlockHeader): bigint {
+  return isZeroBaseFee(parent.common) ? 0n : parent.calcNextBaseFee()
 }
 
 /**

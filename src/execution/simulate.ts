@@ -32,6 +32,7 @@ import { Bloom, encodeReceipt } from '@ethereumjs/vm'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { keccak_256 } from '@noble/hashes/sha3.js'
 
+import { childBaseFee } from '../config/genesis.ts'
 import type { ChainDB } from '../db/chaindb.ts'
 import type { AccessListEntry, Authorization, BlockContext, BlockOverrides, CallArgs, CallEnv, EVMBlock, ExecutionResult, Message, StateOverrides } from './call.ts'
 import {
@@ -365,7 +366,7 @@ function sanitizeChain(base: BlockHeader, blocks: SimBlock[]): PlannedBlock[] {
 
 /** EIP-1559's base fee after `parent` (the initial one on the London block). */
 function nextBaseFee(parent: BlockHeader): bigint {
-  return parent.baseFeePerGas === undefined ? INITIAL_BASE_FEE : parent.calcNextBaseFee()
+  return parent.baseFeePerGas === undefined ? INITIAL_BASE_FEE : childBaseFee(parent)
 }
 
 /** geth's simulator.processBlock: one block on the simulation's state, assembled with its roots and hash. */

@@ -18,7 +18,7 @@ import type { TypedTransaction } from '@ethereumjs/tx'
 import { bytesToHex } from '@ethereumjs/util'
 
 import type { ChainReader } from '../chain/types.ts'
-import { isZeroBaseFee } from '../config/genesis.ts'
+import { childBaseFee, isZeroBaseFee } from '../config/genesis.ts'
 import { serverError } from './errors.ts'
 import { toQuantity } from './format.ts'
 import type { Json, JsonObject } from './format.ts'
@@ -116,7 +116,7 @@ function nextBaseFeeOf(chain: ChainReader, header: BlockHeader): bigint | undefi
   const londonBlock = chain.common.hardforkBlock('london')
   if (header.baseFeePerGas === undefined && (londonBlock === null || header.number + 1n < londonBlock)) return undefined
   if (header.baseFeePerGas === undefined) return INITIAL_BASE_FEE
-  return isZeroBaseFee(header.common) ? 0n : header.calcNextBaseFee()
+  return childBaseFee(header)
 }
 
 /** eth_baseFee: the base fee of the block after the head, null before London. */

@@ -8,6 +8,7 @@ import { createTxFromRLP } from '@ethereumjs/tx'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { bytesToBigInt, bytesToHex, equalsBytes } from '@ethereumjs/util'
 
+import { childBaseFee } from '../config/genesis.ts'
 import { nextGasLimit } from '../consensus/clique/sealer.ts'
 import type { CallArgs } from '../execution/call.ts'
 import { SimulationError } from '../execution/simulate.ts'
@@ -107,7 +108,7 @@ async function building<T>(work: () => Promise<T>): Promise<T> {
 /** The pool's pending transactions, by price and nonce at the built block's base fee (geth's miner). */
 function poolTransactions(ctx: TestingContext, parent: BlockHeader): Iterable<TypedTransaction> {
   if (ctx.txpool === undefined) return []
-  return ctx.txpool.pendingByPriceAndNonce(parent.baseFeePerGas === undefined ? undefined : parent.calcNextBaseFee())
+  return ctx.txpool.pendingByPriceAndNonce(parent.baseFeePerGas === undefined ? undefined : childBaseFee(parent))
 }
 
 /** engine.DecodeTransactions: a raw transaction in its canonical (block) encoding. */

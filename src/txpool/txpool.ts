@@ -5,6 +5,7 @@ import { TransactionType } from '@ethereumjs/tx'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { bytesToHex, toChecksumAddress } from '@ethereumjs/util'
 
+import { childBaseFee } from '../config/genesis.ts'
 import type { ChainReader } from '../chain/types.ts'
 import type { Logger } from '../cli/log.ts'
 import { TxPoolError, TxPoolErrors } from './errors.ts'
@@ -788,7 +789,7 @@ class Changes {
 
 /** The next block's base fee, or undefined before London. */
 function nextBaseFee(head: BlockHeader): bigint | undefined {
-  if (head.common.isActivatedEIP(1559)) return head.calcNextBaseFee()
+  if (head.common.isActivatedEIP(1559)) return childBaseFee(head)
   const london = head.common.hardforkBlock('london')
   return london === head.number + 1n ? head.common.param('initialBaseFee') : undefined
 }

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 
+import { createBlockHeader } from '@ethereumjs/block'
 import { bytesToHex } from '@ethereumjs/util'
 
 import { Chain } from '../../src/chain/chain.ts'
-import { GenesisError, buildCommon, isZeroBaseFee, parseGenesis } from '../../src/config/genesis.ts'
+import { GenesisError, buildCommon, childBaseFee, isZeroBaseFee, parseGenesis } from '../../src/config/genesis.ts'
 import { expectedClique, readFixture, tempDir } from '../helpers.ts'
 
 const CASES = [
@@ -117,6 +118,14 @@ describe('config.zeroBaseFee (free-gas chains, as Besu)', () => {
       assert.throws(() => parseGenesis(JSON.stringify(genesis())), (err: Error) => err instanceof GenesisError && message.test(err.message))
     })
   }
+
+  it('childBaseFee stays 0 after a full block, where the plain EIP-1559 formula gives 1 wei', () => {
+    const full = (genesis: unknown) =>
+      createBlockHeader({ number: 1n, gasLimit: 30_000_000n, gasUsed: 30_000_000n, baseFeePerGas: 0n }, { common: buildCommon(parseGenesis(JSON.stringify(genesis))), setHardfork: true, skipConsensusFormatValidation: true })
+    assert.equal(full(freeGenesis(true)).calcNextBaseFee(), 1n)
+    assert.equal(childBaseFee(full(freeGenesis(true))), 0n)
+    assert.equal(childBaseFee(full(freeGenesis(false))), 1n)
+  })
 
   it('a free-gas chain opens with a genesis block whose base fee is 0', async (t) => {
     const dir = tempDir(t)
