@@ -254,7 +254,7 @@ export class Executor {
       for (const tx of txs) {
         // runTx's awaits settle as microtasks, so a long block would hold off every RPC request and gossip message
         if (performance.now() - slice > YIELD_EVERY_MS) {
-          await new Promise<void>((resolve) => setImmediate(resolve))
+          await yieldToEventLoop()
           slice = performance.now()
           if (!strict && intake()) break
         }
@@ -364,8 +364,14 @@ function authorView(block: Block, author: Uint8Array): Block {
 
 /**
  * What BlockBuilder.addTransaction records for a transaction it ran, for transactions cairn runs itself (addTransaction
- * re-creates the block with every earlier transaction on each call: quadratic), and the list roots it computes. Tied to @ethereumjs/vm 10.1.3's
- * BlockBuilder fields (the version is pinned); the builder then computes roots and requests from them as usual.
+ * re-creates the block with every earlier transaction on each call: quadratic), and the list roots it computes. Tied
+ * to @ethereumjs/vm 10.1.3's BlockBuilder fields (the version is pinned); the builder then computes requests, the
+ * bloom and the state root from them as usual.
+ *
+ * The transactions themselves stay out of the builder: build() would re-create every one of them for a block that
+ * only its header is read from. Each transaction and receipt is encoded as it is added (between the loop's yields),
+ * and the event loop gets a turn before each list root: a block of thousands of transactions otherwise kept RPC
+ * waiting for its whole build().
  */
 async function openBuilder(vm: VM, builder: BlockBuilder): Promise<{ add(tx: TypedTransaction, result: RunTxResult, blobGas: bigint): void; gasUsed(): bigint }> {
   const b = builder as unknown as { transactions: TypedTransaction[]; transactionResults: RunTxResult[]; _minerValue: bigint; checkpointed: boolean }
@@ -377,13 +383,22 @@ async function openBuilder(vm: VM, builder: BlockBuilder): Promise<{ add(tx: Typ
     await vm.evm.journal.checkpoint()
     b.checkpointed = true
   }
+  const encodedTxs: Uint8Array[] = []
+  const encodedReceipts: Uint8Array[] = []
   // the roots of the block's lists from the whole lists at once, instead of one trie insertion per item
   const roots = builder as unknown as { transactionsTrie(): Promise<Uint8Array>; receiptTrie(): Promise<Uint8Array> }
-  roots.transactionsTrie = async () => orderedTrieRoot(b.transactions.map((tx) => tx.serialize()))
-  roots.receiptTrie = async () => orderedTrieRoot(b.transactionResults.map((r, i) => encodeReceipt(r.receipt, b.transactions[i].type)))
+  roots.transactionsTrie = async () => {
+    await yieldToEventLoop()
+    return orderedTrieRoot(encodedTxs)
+  }
+  roots.receiptTrie = async () => {
+    await yieldToEventLoop()
+    return orderedTrieRoot(encodedReceipts)
+  }
   return {
     add(tx, result, blobGas) {
-      b.transactions.push(tx)
+      encodedTxs.push(tx.serialize())
+      encodedReceipts.push(encodeReceipt(result.receipt, tx.type))
       b.transactionResults.push(result)
       b._minerValue += result.minerValue
       builder.gasUsed += result.blockGasSpent
@@ -391,6 +406,10 @@ async function openBuilder(vm: VM, builder: BlockBuilder): Promise<{ add(tx: Typ
     },
     gasUsed: () => builder.gasUsed,
   }
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(resolve))
 }
 
 /**

@@ -46,6 +46,8 @@ interface NodeSource {
 }
 
 const EMPTY = new Uint8Array(0)
+/** how long the writes run before other work (RPC, gossip) gets a turn */
+const YIELD_EVERY_MS = 20
 
 /**
  * Applies `writes` to `trie` and moves it to the new root. Later writes to a key win over earlier ones. Keys are hashed
@@ -63,8 +65,15 @@ export async function applyTrieWrites(trie: MerklePatriciaTrie, writes: Iterable
   if (byKey.size === 0) return trie.root()
   const source: NodeSource = { get: (k) => db.get(k) as Promise<Uint8Array | undefined | null> }
   let root: Ref = equal(trie.root(), KECCAK256_RLP) ? undefined : trie.root()
+  // nodes mostly come from caches, so the awaits below settle as microtasks: without a yield, a block of thousands of
+  // accounts would hold off RPC and gossip until its whole state is written
+  let slice = performance.now()
   for (const [path, value] of byKey.values()) {
     root = value.length === 0 ? await remove(source, root, path, 0) : await insert(source, root, path, 0, value)
+    if (performance.now() - slice > YIELD_EVERY_MS) {
+      await new Promise<void>((resolve) => setImmediate(resolve))
+      slice = performance.now()
+    }
   }
   const stored: { type: 'put'; key: Uint8Array; value: Uint8Array }[] = []
   const rootHash = commitRoot(root, stored)
