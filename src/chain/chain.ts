@@ -16,6 +16,7 @@ import { ChainDB } from '../db/chaindb.ts'
 import { Lru } from '../db/lru.ts'
 import type { WriteBatch } from '../db/chaindb.ts'
 import { CliqueEngine } from '../consensus/clique/engine.ts'
+import { keccak256 } from '../crypto/keccak.ts'
 import { CallExecutor } from '../execution/call.ts'
 import type { CallExecution, CallExecutorOptions } from '../execution/call.ts'
 import { customCrypto } from '../execution/crypto.ts'
@@ -27,6 +28,7 @@ import type { Simulation, SimulatorOptions } from '../execution/simulate.ts'
 import { Executor } from '../execution/executor.ts'
 import { orderedTrieRoot } from '../execution/orderedTrie.ts'
 import type { AncestorHashes, ExecutedBlock, StateCacheLimits } from '../execution/executor.ts'
+import { recordBlockSize } from './blockSize.ts'
 import { verifyExecutionHeader } from './headerRules.ts'
 import { decodeReceiptList, encodeReceiptList } from './receipts.ts'
 import type { ChainReader, ConsensusReceipt, Heads, StateView, TxLocation } from './types.ts'
@@ -585,7 +587,13 @@ export function decodeHeader(rlp: Uint8Array, common: Common, forks = new ForkCo
 function decodeBlock(headerRlp: Uint8Array, bodyRlp: Uint8Array, common: Common, forks = new ForkCommons(common)): Block {
   const header = RLP.decode(headerRlp) as Uint8Array[]
   const body = RLP.decode(bodyRlp) as Uint8Array[][]
-  return createBlockFromBytesArray([header, ...body] as unknown as BlockBytes, { common: forkCommonOf(header, forks), ...blockOpts })
+  const block = createBlockFromBytesArray([header, ...body] as unknown as BlockBytes, { common: forkCommonOf(header, forks), ...blockOpts })
+  // a typed transaction's hash is that of its stored bytes: no serialising it again to hash it
+  body[0].forEach((encoded, i) => {
+    if (encoded instanceof Uint8Array) block.transactions[i].cache.hash ??= keccak256(encoded)
+  })
+  recordBlockSize(block, headerRlp, bodyRlp)
+  return block
 }
 
 /** The genesis block as geth's Genesis.ToBlock builds it, fields by fork active at genesis. */

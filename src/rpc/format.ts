@@ -8,6 +8,7 @@ import { TransactionType } from '@ethereumjs/tx'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { bytesToBigInt, bytesToHex, createContractAddress } from '@ethereumjs/util'
 
+import { blockSize } from '../chain/blockSize.ts'
 import type { ConsensusLog, ConsensusReceipt } from '../chain/types.ts'
 
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json }
@@ -74,15 +75,6 @@ export function formatHeader(h: BlockHeader, author?: BlockAuthor): JsonObject {
   if (h.blockAccessListHash !== undefined) fields.blockAccessListHash = toData(h.blockAccessListHash)
   if (h.slotNumber !== undefined) fields.slotNumber = toQuantity(h.slotNumber)
   return sortedKeys(fields)
-}
-
-/** Encoded block sizes: serializing a block again for each request costs more than the rest of its formatting. */
-const blockSizes = new WeakMap<Block, number>()
-
-function blockSize(block: Block): number {
-  let size = blockSizes.get(block)
-  if (size === undefined) blockSizes.set(block, (size = block.serialize().length))
-  return size
 }
 
 /** RPCMarshalBlock with transactions: their hashes, or full objects when `fullTx`. */

@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+
+import { RLP } from '@ethereumjs/rlp'
+import { bytesToHex } from '@ethereumjs/util'
+
+import { blockSize } from '../../src/chain/blockSize.ts'
+import { Chain } from '../../src/chain/chain.ts'
+import { importBlockFiles } from '../../src/chain/importer.ts'
+import { keccak256 } from '../../src/crypto/keccak.ts'
+import { fixture, readFixture, tempDir } from '../helpers.ts'
+
+describe('blocks read from the database', () => {
+  it("carry their encoded size and their transactions' hashes from the stored bytes, equal to recomputing them", async (t) => {
+    const dir = tempDir(t)
+    await Chain.init(dir, readFixture('execution-apis/genesis.json'))
+    const writer = await Chain.open(dir)
+    await importBlockFiles(writer, [fixture('execution-apis/chain.rlp')], () => {})
+    await writer.close()
+    // a fresh chain: every block is decoded from the database, not served from the import's cache
+    const chain = await Chain.open(dir)
+    t.after(() => chain.close())
+    let typed = 0
+    for (let n = 0n; n <= chain.heads().latest.number; n++) {
+      const block = (await chain.getBlockByNumber(n))!
+      assert.equal(blockSize(block), RLP.encode(block.raw()).length, `block ${n} size`)
+      for (const tx of block.transactions) {
+        assert.equal(bytesToHex(tx.hash()), bytesToHex(keccak256(tx.serialize())), `block ${n} tx hash`)
+        if (tx.type !== 0) typed++
+      }
+    }
+    assert.ok(typed > 0, 'the chain holds typed transactions')
+  })
+})
