@@ -408,8 +408,11 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
     const parentTd = await this.totalDifficultyOf(parent)
     if (parentTd === undefined) throw new BlockImportError(header, 'unknown ancestor total difficulty')
     const td = parentTd + header.difficulty
+    // encoding a block of thousands of transactions takes tens of milliseconds: RPC gets a turn before and after
+    await yieldToEventLoop()
     const batch = this.db.batch()
     writeBlockData(batch, block, executed.receipts, td)
+    await yieldToEventLoop()
     batch.putTrieNodes(executed.trieNodes)
     await this.engine.onBlockWritten?.(header, batch, this)
 
@@ -497,6 +500,10 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
       batch.putHead('finalized', block.hash())
     }
   }
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(resolve))
 }
 
 /** For chains whose sealing cairn does not run: ethash seals are taken as given (difficulty is still checked). */

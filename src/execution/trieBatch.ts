@@ -75,6 +75,7 @@ export async function applyTrieWrites(trie: MerklePatriciaTrie, writes: Iterable
       slice = performance.now()
     }
   }
+  if (performance.now() - slice > YIELD_EVERY_MS / 2) await new Promise<void>((resolve) => setImmediate(resolve))
   const stored: { type: 'put'; key: Uint8Array; value: Uint8Array }[] = []
   const rootHash = commitRoot(root, stored)
   if (stored.length > 0) await db.batch(stored)
