@@ -104,7 +104,12 @@ export class Synchronizer {
 
   /** Compares peers' heads with ours (refreshing their status) and syncs from the heaviest when it is ahead. */
   check(): Promise<void> {
-    this.checking ??= this.checkPeers().finally(() => (this.checking = undefined))
+    this.checking ??= this.checkPeers()
+      .catch((err) => {
+        // a check still in flight when the node stops finds the database closed: only a running node's failure counts
+        if (this.running) this.log.warn('Sync check failed', { err: (err as Error).message })
+      })
+      .finally(() => (this.checking = undefined))
     return this.checking
   }
 
