@@ -10,6 +10,7 @@ import type { Common } from '@ethereumjs/common'
 import { Address, bytesToBigInt, bytesToHex, equalsBytes, setLengthLeft } from '@ethereumjs/util'
 
 import type { ChainReader, StateView } from '../chain/types.ts'
+import { Lru } from '../db/lru.ts'
 import { forkConfigs } from '../config/forkConfig.ts'
 import { ForkCommons } from '../config/forkCommons.ts'
 import type { ForkConfig } from '../config/forkConfig.ts'
@@ -22,7 +23,7 @@ import { logCriteria, queryLogs } from './filters.ts'
 import type { LogCriteria } from './filters.ts'
 import { formatBlock, formatBlockReceipts, formatHeader, formatReceiptAt, formatTransaction, inclusionIn, toData, toQuantity } from './format.ts'
 import type { BlockAuthor, JsonObject } from './format.ts'
-import { keptResult } from './jsonrpc.ts'
+import { keptResult, keptSize } from './jsonrpc.ts'
 import {
   address,
   blockNumber,
@@ -70,6 +71,28 @@ function formattedBlock(block: Block, fullTx: boolean, author: BlockAuthor | und
   if (formatted === undefined) byBlock.set(block, (formatted = []))
   const at = fullTx ? 1 : 0
   return (formatted[at] ??= keptResult(formatBlock(block, fullTx, author)))
+}
+
+/**
+ * The same answers by block hash, looked up before the block is read: a block of thousands of transactions does not
+ * stay in the chain's decoded-block cache (10,000 transactions in all), and decoding it again for each request costs
+ * far more than the answer. Bounded by the answers' encoded size.
+ */
+const answersByHash = new WeakMap<object, Lru<string, JsonObject>>()
+const BLOCK_ANSWER_BYTES = 64 * 1024 * 1024
+
+async function blockAnswer(ctx: RpcContext, hash: Uint8Array | undefined, fullTx: boolean, load: () => Promise<Block | undefined>): Promise<JsonObject | null> {
+  const view = ctx.author ?? COINBASE_AUTHOR
+  let answers = answersByHash.get(view)
+  if (answers === undefined) answersByHash.set(view, (answers = new Lru<string, JsonObject>({ maxEntries: 1024, maxWeight: BLOCK_ANSWER_BYTES, weigh: keptSize })))
+  const key = (h: Uint8Array) => `${bytesToHex(h)}:${fullTx ? 'full' : 'hashes'}`
+  const hit = hash === undefined ? undefined : answers.get(key(hash))
+  if (hit !== undefined) return hit
+  const block = await load()
+  if (block === undefined) return null
+  const answer = formattedBlock(block, fullTx, ctx.author)
+  answers.set(key(block.hash()), answer)
+  return answer
 }
 
 /** geth's --rpc.txfeecap default: 1 ether */
@@ -302,17 +325,14 @@ export const eth = namespace<RpcContext>('eth', [
     name: 'eth_getBlockByNumber',
     params: [blockNumber, boolean],
     handler: async (ctx, number, fullTx) => {
-      const block = await blockByNumber(ctx.chain, number)
-      return block === undefined ? null : formattedBlock(block, fullTx, ctx.author)
+      const hash = typeof number === 'bigint' ? await ctx.chain.getCanonicalHash(number) : number === 'earliest' ? await ctx.chain.getCanonicalHash(0n) : undefined
+      return blockAnswer(ctx, hash, fullTx, () => blockByNumber(ctx.chain, number))
     },
   }),
   method({
     name: 'eth_getBlockByHash',
     params: [hash, boolean],
-    handler: async (ctx, blockHash, fullTx) => {
-      const block = await ctx.chain.getBlockByHash(blockHash)
-      return block === undefined ? null : formattedBlock(block, fullTx, ctx.author)
-    },
+    handler: async (ctx, blockHash, fullTx) => blockAnswer(ctx, blockHash, fullTx, () => ctx.chain.getBlockByHash(blockHash)),
   }),
   method({
     name: 'eth_getBlockTransactionCountByNumber',

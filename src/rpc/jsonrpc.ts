@@ -210,6 +210,11 @@ export function keptResult<T extends object>(value: T): T {
   return value
 }
 
+/** the length of a kept result's encoding (1 for a value that was not kept) */
+export function keptSize(value: object): number {
+  return keptEncodings.get(value)?.length ?? 1
+}
+
 function deepFreeze(value: object): void {
   for (const member of Object.values(value)) if (typeof member === 'object' && member !== null) deepFreeze(member)
   Object.freeze(value)
