@@ -197,7 +197,7 @@ export class Executor {
         },
         { common, skipConsensusFormatValidation: true },
       )
-      // the transactions as given (their senders already recovered), not the builder's re-created copies
+      // the transactions as given, their senders already recovered (the builder's block holds none)
       const block = new Block(finalHeader, included, [], built.withdrawals, { common })
       return { block, executed: { receipts: receipts.map((r, i) => toConsensusReceipt(r, included[i])), stateRoot: h.stateRoot, gasUsed: h.gasUsed, trieNodes: this.store.drain() }, rejected }
     } catch (err) {
