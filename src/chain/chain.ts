@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 
 import { createBlock, createBlockFromBytesArray, createBlockHeaderFromBytesArray } from '@ethereumjs/block'
 import type { Block, BlockBytes, BlockHeader, BlockHeaderBytes, HeaderData } from '@ethereumjs/block'
@@ -500,10 +501,6 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
       batch.putHead('finalized', block.hash())
     }
   }
-}
-
-function yieldToEventLoop(): Promise<void> {
-  return new Promise<void>((resolve) => setImmediate(resolve))
 }
 
 /** For chains whose sealing cairn does not run: ethash seals are taken as given (difficulty is still checked). */

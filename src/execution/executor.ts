@@ -1,3 +1,5 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
+
 import { Block, createBlock, createBlockHeader, createBlockHeaderFromBytesArray } from '@ethereumjs/block'
 import type { BlockHeader, HeaderData } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
@@ -406,10 +408,6 @@ async function openBuilder(vm: VM, builder: BlockBuilder): Promise<{ add(tx: Typ
     },
     gasUsed: () => builder.gasUsed,
   }
-}
-
-function yieldToEventLoop(): Promise<void> {
-  return new Promise<void>((resolve) => setImmediate(resolve))
 }
 
 /**

@@ -1,6 +1,8 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
+
 import type { MerklePatriciaTrie } from '@ethereumjs/mpt'
 import { RLP } from '@ethereumjs/rlp'
-import { KECCAK256_RLP } from '@ethereumjs/util'
+import { KECCAK256_RLP, equalsBytes } from '@ethereumjs/util'
 
 import { keccak256 } from '../crypto/keccak.ts'
 
@@ -64,18 +66,18 @@ export async function applyTrieWrites(trie: MerklePatriciaTrie, writes: Iterable
   }
   if (byKey.size === 0) return trie.root()
   const source: NodeSource = { get: (k) => db.get(k) as Promise<Uint8Array | undefined | null> }
-  let root: Ref = equal(trie.root(), KECCAK256_RLP) ? undefined : trie.root()
+  let root: Ref = equalsBytes(trie.root(), KECCAK256_RLP) ? undefined : trie.root()
   // nodes mostly come from caches, so the awaits below settle as microtasks: without a yield, a block of thousands of
   // accounts would hold off RPC and gossip until its whole state is written
   let slice = performance.now()
   for (const [path, value] of byKey.values()) {
     root = value.length === 0 ? await remove(source, root, path, 0) : await insert(source, root, path, 0, value)
     if (performance.now() - slice > YIELD_EVERY_MS) {
-      await new Promise<void>((resolve) => setImmediate(resolve))
+      await yieldToEventLoop()
       slice = performance.now()
     }
   }
-  if (performance.now() - slice > YIELD_EVERY_MS / 2) await new Promise<void>((resolve) => setImmediate(resolve))
+  if (performance.now() - slice > YIELD_EVERY_MS / 2) await yieldToEventLoop()
   const stored: { type: 'put'; key: Uint8Array; value: Uint8Array }[] = []
   const rootHash = commitRoot(root, stored)
   if (stored.length > 0) await db.batch(stored)
@@ -239,12 +241,6 @@ function commonPrefix(a: Nibbles, b: Nibbles, bStart: number): number {
   let i = 0
   while (i < a.length && bStart + i < b.length && a[i] === b[bStart + i]) i++
   return i
-}
-
-function equal(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-  return true
 }
 
 function hexOf(b: Uint8Array): string {
