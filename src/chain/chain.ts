@@ -30,9 +30,10 @@ import { Executor } from '../execution/executor.ts'
 import { orderedTrieRoot } from '../execution/orderedTrie.ts'
 import type { AncestorHashes, ExecutedBlock, StateCacheLimits } from '../execution/executor.ts'
 import { recordBlockSize } from './blockSize.ts'
+import { txHashesOfBody } from './bodyRlp.ts'
 import { verifyExecutionHeader } from './headerRules.ts'
 import { decodeReceiptList, encodeReceiptList } from './receipts.ts'
-import type { ChainReader, ConsensusReceipt, Heads, StateView, TxLocation } from './types.ts'
+import type { BlockLogs, ChainReader, ConsensusReceipt, Heads, StateView, TxLocation } from './types.ts'
 
 /** What the chain needs from a consensus engine (Clique, or ethash/beacon for imported public-style chains). */
 export interface ConsensusEngine {
@@ -274,6 +275,42 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
     const receipts = decodeReceiptList(rlp)
     this.reads.receipts.set(key, receipts)
     return receipts
+  }
+
+  async getBlockLogs(header: BlockHeader): Promise<BlockLogs | undefined> {
+    const key = bytesToHex(header.hash())
+    const reads = this.reads
+    const cached = reads.blockLogs.get(key)
+    if (cached !== undefined) return cached.logs
+    // concurrent queries over the same range wait for one read of each block
+    let loading = reads.loadingLogs.get(key)
+    if (loading === undefined) {
+      loading = this.readBlockLogs(header, key).finally(() => reads.loadingLogs.delete(key))
+      reads.loadingLogs.set(key, loading)
+    }
+    return loading
+  }
+
+  private async readBlockLogs(header: BlockHeader, key: string): Promise<BlockLogs | undefined> {
+    const blockHash = header.hash()
+    const reads = this.reads
+    // what the receipt and block caches already hold is used, but a range scan does not fill (and flush) them
+    const block = reads.blocks.get(key)
+    const [receipts, body] = await Promise.all([
+      reads.receipts.get(key) ?? this.db.getReceiptsRlp(header.number, blockHash).then((rlp) => rlp && decodeReceiptList(rlp)),
+      block === undefined ? this.db.getBodyRlp(header.number, blockHash) : undefined,
+    ])
+    if (receipts === undefined || (block === undefined && body === undefined)) return undefined
+    const txHashes = block !== undefined ? block.transactions.map((tx) => tx.hash()) : txHashesOfBody(body!)
+    const logs: BlockLogs['logs'] = []
+    receipts.forEach((receipt, txIndex) => {
+      for (const log of receipt.logs) logs.push({ log, txIndex })
+    })
+    const blockLogs = { header, blockHash, txHashes, logs }
+    // the logs are views into the receipts' encoding, so that is what the entry keeps alive
+    const bytes = receipts.reduce((n, r) => n + 300 + r.logs.reduce((m, [, topics, data]) => m + 52 + 32 * topics.length + data.length, 0), 64 * txHashes.length)
+    reads.blockLogs.set(key, { logs: blockLogs, bytes })
+    return blockLogs
   }
 
   async getTxLocation(txHash: Uint8Array): Promise<TxLocation | undefined> {
@@ -561,6 +598,10 @@ class ReadCaches {
     maxWeight: 20_000,
     weigh: (rs) => rs.reduce((n, r) => n + 1 + r.logs.length, 1),
   })
+
+  /** eth_getLogs' view of recent blocks, by hash; weighed in bytes kept (see getBlockLogs) */
+  readonly blockLogs = new Lru<string, { logs: BlockLogs; bytes: number }>({ maxEntries: 8192, maxWeight: 64 * 1024 * 1024, weigh: (e) => e.bytes })
+  readonly loadingLogs = new Map<string, Promise<BlockLogs | undefined>>()
 
   constructor(common: Common) {
     this.forks = new ForkCommons(common)

@@ -25,6 +25,16 @@ export interface ConsensusReceipt {
 
 export type ConsensusLog = [address: Uint8Array, topics: Uint8Array[], data: Uint8Array]
 
+/** What a log query reads of a block: its transactions' hashes and its logs, no transaction decoded. */
+export interface BlockLogs {
+  header: BlockHeader
+  blockHash: Uint8Array
+  /** by transaction index */
+  txHashes: Uint8Array[]
+  /** every log of the block in order (a log's logIndex is its position here), with its transaction's index */
+  logs: { log: ConsensusLog; txIndex: number }[]
+}
+
 /** Read-only state at one block. */
 export interface StateView {
   getAccount(address: Address): Promise<Account | undefined>
@@ -57,6 +67,8 @@ export interface ChainReader {
   getHeaderByHash(hash: Uint8Array): Promise<BlockHeader | undefined>
   getTotalDifficulty(hash: Uint8Array): Promise<bigint | undefined>
   getReceipts(blockHash: Uint8Array): Promise<ConsensusReceipt[] | undefined>
+  /** the logs of the block with this header, if it is stored */
+  getBlockLogs(header: BlockHeader): Promise<BlockLogs | undefined>
   getTxLocation(txHash: Uint8Array): Promise<TxLocation | undefined>
   stateAt(header: BlockHeader): Promise<StateView>
 }

@@ -5,9 +5,9 @@
  */
 import type { BlockHeader } from '@ethereumjs/block'
 import type { TypedTransaction } from '@ethereumjs/tx'
-import { bytesToHex, hexToBytes } from '@ethereumjs/util'
+import { hexToBytes } from '@ethereumjs/util'
 
-import type { ChainReader, ConsensusLog, ConsensusReceipt } from '../chain/types.ts'
+import type { ChainReader, ConsensusLog } from '../chain/types.ts'
 import { keccak256 } from '../crypto/keccak.ts'
 import { serverError } from './errors.ts'
 import { formatLog, formatTransaction, toData } from './format.ts'
@@ -183,55 +183,48 @@ function bloomBits(value: string): BloomBits {
 
 const BLOOM_BYTES = 256
 
-/** geth's bloomFilter, with each criterion hashed once per query rather than once per block. */
-function bloomMatcher(criteria: LogCriteria): (header: BlockHeader) => boolean {
-  const addresses = criteria.addresses.map(bloomBits)
-  const topics = criteria.topics.filter((accepted) => accepted.length > 0).map((accepted) => accepted.map(bloomBits))
+/** A query's criteria prepared once: geth's bloomFilter per header (each criterion hashed once), then logMatches on bytes. */
+interface LogMatcher {
+  mayMatch(header: BlockHeader): boolean
+  matches(log: ConsensusLog): boolean
+}
+
+function logMatcher(criteria: LogCriteria): LogMatcher {
+  const addressBits = criteria.addresses.map(bloomBits)
+  const topicBits = criteria.topics.filter((accepted) => accepted.length > 0).map((accepted) => accepted.map(bloomBits))
   const has = (bloom: Uint8Array, bits: BloomBits) => bits.every(([at, mask]) => (bloom[at] & mask) !== 0)
-  return (header) => {
-    const bloom = header.logsBloom
-    if (addresses.length > 0 && !addresses.some((bits) => has(bloom, bits))) return false
-    return topics.every((accepted) => accepted.some((bits) => has(bloom, bits)))
+  const addresses = criteria.addresses.map((a) => hexToBytes(a as `0x${string}`))
+  const topics = criteria.topics.map((accepted) => accepted.map((t) => hexToBytes(t as `0x${string}`)))
+  return {
+    mayMatch: ({ logsBloom }) => {
+      if (addressBits.length > 0 && !addressBits.some((bits) => has(logsBloom, bits))) return false
+      return topicBits.every((accepted) => accepted.some((bits) => has(logsBloom, bits)))
+    },
+    matches: ([address, logTopics]) => {
+      if (addresses.length > 0 && !addresses.some((a) => sameBytes(a, address))) return false
+      if (topics.length > logTopics.length) return false
+      return topics.every((accepted, i) => accepted.length === 0 || accepted.some((t) => sameBytes(t, logTopics[i])))
+    },
   }
+}
+
+/** equalsBytes from the last byte: topics holding addresses start with 12 zero bytes, and a range holds thousands of logs */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = a.length - 1; i >= 0; i--) if (a[i] !== b[i]) return false
+  return true
 }
 
 /** The logs of one block that match, formatted (logIndex counts every log of the block). */
-async function matchingBlockLogs(chain: ChainReader, header: BlockHeader, criteria: LogCriteria, mayMatch = bloomMatcher(criteria)): Promise<JsonObject[]> {
-  if (!mayMatch(header)) return []
-  const [block, receipts] = await Promise.all([chain.getBlockByHash(header.hash()), chain.getReceipts(header.hash())])
-  if (block === undefined || receipts === undefined) return []
+async function matchingBlockLogs(chain: ChainReader, header: BlockHeader, matcher: LogMatcher): Promise<JsonObject[]> {
+  if (!matcher.mayMatch(header)) return []
+  const block = await chain.getBlockLogs(header)
+  if (block === undefined) return []
   const found: JsonObject[] = []
-  for (const l of hexLogsOf(receipts)) {
-    if (logMatches(criteria, l.address, l.topics)) found.push(formatLog(l.log, block, block.transactions[l.txIndex], l.txIndex, l.logIndex))
-  }
-  return found
-}
-
-/** A log of a block with what logMatches compares in hex, and where it sits (logIndex counts every log of the block). */
-interface HexLog {
-  log: ConsensusLog
-  address: string
-  topics: string[]
-  txIndex: number
-  logIndex: number
-}
-
-/**
- * A block's logs in hex, made once per decoded receipt list (the chain keeps those by block hash): a range query
- * compares every log of every block whose bloom may match, and busy blocks hold hundreds.
- */
-const hexLogs = new WeakMap<ConsensusReceipt[], HexLog[]>()
-
-function hexLogsOf(receipts: ConsensusReceipt[]): HexLog[] {
-  let logs = hexLogs.get(receipts)
-  if (logs !== undefined) return logs
-  logs = []
-  let logIndex = 0
-  receipts.forEach((receipt, txIndex) => {
-    for (const log of receipt.logs) logs!.push({ log, address: bytesToHex(log[0]), topics: log[1].map((t) => bytesToHex(t)), txIndex, logIndex: logIndex++ })
+  block.logs.forEach(({ log, txIndex }, logIndex) => {
+    if (matcher.matches(log)) found.push(formatLog(log, block.header, block.blockHash, block.txHashes[txIndex], txIndex, logIndex))
   })
-  hexLogs.set(receipts, logs)
-  return logs
+  return found
 }
 
 /**
@@ -243,7 +236,7 @@ export async function queryLogs(chain: ChainReader, criteria: LogCriteria): Prom
   if (criteria.blockHash !== undefined) {
     const header = await chain.getHeaderByHash(criteria.blockHash)
     if (header === undefined) throw serverError('unknown block')
-    return matchingBlockLogs(chain, header, criteria)
+    return matchingBlockLogs(chain, header, logMatcher(criteria))
   }
   const begin = gethNumber(criteria.fromBlock)
   const end = gethNumber(criteria.toBlock)
@@ -257,12 +250,12 @@ export async function queryLogs(chain: ChainReader, criteria: LogCriteria): Prom
     return n
   }
   const logs: JsonObject[] = []
-  const mayMatch = bloomMatcher(criteria)
+  const matcher = logMatcher(criteria)
   for (let n = resolve(begin); n <= resolve(end); n++) {
     const canonical = await chain.getCanonicalHash(n)
     const header = canonical && (await chain.getHeaderByHash(canonical))
     if (!header) break
-    logs.push(...(await matchingBlockLogs(chain, header, criteria, mayMatch)))
+    logs.push(...(await matchingBlockLogs(chain, header, matcher)))
   }
   return logs
 }

@@ -163,16 +163,16 @@ export function formatTransaction(tx: TypedTransaction, at?: TxInclusion): JsonO
 }
 
 /** core/types.Log with its derived location fields */
-export function formatLog([address, topics, data]: ConsensusLog, block: Block, tx: TypedTransaction, txIndex: number, logIndex: number): JsonObject {
+export function formatLog([address, topics, data]: ConsensusLog, header: BlockHeader, blockHash: Uint8Array, txHash: Uint8Array, txIndex: number, logIndex: number): JsonObject {
   return {
     address: toData(address),
     topics: topics.map(toData),
     data: toData(data),
-    blockNumber: toQuantity(block.header.number),
-    transactionHash: toData(tx.hash()),
+    blockNumber: toQuantity(header.number),
+    transactionHash: toData(txHash),
     transactionIndex: toQuantity(txIndex),
-    blockHash: toData(block.hash()),
-    blockTimestamp: toQuantity(block.header.timestamp),
+    blockHash: toData(blockHash),
+    blockTimestamp: toQuantity(header.timestamp),
     logIndex: toQuantity(logIndex),
     removed: false,
   }
@@ -198,7 +198,7 @@ function formatReceipt(block: Block, receipts: ConsensusReceipt[], index: number
     cumulativeGasUsed: toQuantity(receipt.cumulativeGasUsed),
     // geth derives it for every creation, failed ones included
     contractAddress: tx.to === undefined ? createContractAddress(from, tx.nonce).toString() : null,
-    logs: receipt.logs.map((log, i) => formatLog(log, block, tx, index, firstLogIndex + i)),
+    logs: receipt.logs.map((log, i) => formatLog(log, block.header, block.hash(), tx.hash(), index, firstLogIndex + i)),
     logsBloom: toData(receipt.logsBloom),
     type: toQuantity(tx.type),
     effectiveGasPrice: toQuantity(gasPriceOf(tx, block.header.baseFeePerGas)),

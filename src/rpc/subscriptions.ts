@@ -216,7 +216,7 @@ export class ChainEvents {
     let logIndex = 0
     receipts.forEach((receipt, txIndex) => {
       for (const log of receipt.logs) {
-        const json = formatLog(log, block, block.transactions[txIndex], txIndex, logIndex++)
+        const json = formatLog(log, block.header, block.hash(), block.transactions[txIndex].hash(), txIndex, logIndex++)
         if (removed) json.removed = true
         logs.push({ json, address: json.address as string, topics: json.topics as string[], blockNumber: block.header.number })
       }

@@ -5,21 +5,12 @@ import { RLP } from '@ethereumjs/rlp'
 import { bytesToHex } from '@ethereumjs/util'
 
 import { blockSize } from '../../src/chain/blockSize.ts'
-import { Chain } from '../../src/chain/chain.ts'
-import { importBlockFiles } from '../../src/chain/importer.ts'
 import { keccak256 } from '../../src/crypto/keccak.ts'
-import { fixture, readFixture, tempDir } from '../helpers.ts'
+import { reopenedExecutionApisChain } from './storedChain.ts'
 
 describe('blocks read from the database', () => {
   it("carry their encoded size and their transactions' hashes from the stored bytes, equal to recomputing them", async (t) => {
-    const dir = tempDir(t)
-    await Chain.init(dir, readFixture('execution-apis/genesis.json'))
-    const writer = await Chain.open(dir)
-    await importBlockFiles(writer, [fixture('execution-apis/chain.rlp')], () => {})
-    await writer.close()
-    // a fresh chain: every block is decoded from the database, not served from the import's cache
-    const chain = await Chain.open(dir)
-    t.after(() => chain.close())
+    const chain = await reopenedExecutionApisChain(t)
     let typed = 0
     for (let n = 0n; n <= chain.heads().latest.number; n++) {
       const block = (await chain.getBlockByNumber(n))!
