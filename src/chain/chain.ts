@@ -401,12 +401,14 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
 
   /**
    * Assembles a block on `parent` from candidate transactions, with fees to `author` (see Executor.buildBlock).
-   * Queued with imports: the executor's state manager serves one block at a time.
+   * Queued with imports: the executor's state manager serves one block at a time. The intake of transactions ends at
+   * `intakeUntil` (performance.now() time), if given.
    */
-  buildBlock(parent: BlockHeader, header: HeaderData, candidates: Iterable<TypedTransaction>, author: Uint8Array): ReturnType<Executor['buildBlock']> {
+  buildBlock(parent: BlockHeader, header: HeaderData, candidates: Iterable<TypedTransaction>, author: Uint8Array, intakeUntil = Infinity): ReturnType<Executor['buildBlock']> {
     // a peer's block waiting behind a long build would reach the head late (and this node would seal on a stale
     // parent): the build stops taking transactions and finishes with those it has
-    const run = this.importQueue.then(() => this.executor.buildBlock(parent, header, candidates, this.ancestorsOf(parent), author, () => this.importsWaiting > 0))
+    const stopTaking = () => this.importsWaiting > 0 || performance.now() >= intakeUntil
+    const run = this.importQueue.then(() => this.executor.buildBlock(parent, header, candidates, this.ancestorsOf(parent), author, stopTaking))
     this.importQueue = run.catch(() => {})
     return run
   }

@@ -91,9 +91,10 @@ export function legacy(dc: DevChain, from: number, nonce: bigint, gasPrice: bigi
 
 /**
  * Builds a block with `txs` on `parent` (default: the head), sealed in turn by the dev signer, and commits it.
- * `timestamp` defaults to parent + 1; a different one gives a competing block at the same height.
+ * `timestamp` defaults to parent + 1; a different one gives a competing block at the same height. `intakeUntil` is
+ * the build's intake deadline (performance.now() time).
  */
-export async function mine(dc: DevChain, txs: Iterable<TypedTransaction>, o: { parent?: BlockHeader; timestamp?: bigint } = {}): Promise<Block> {
+export async function mine(dc: DevChain, txs: Iterable<TypedTransaction>, o: { parent?: BlockHeader; timestamp?: bigint; intakeUntil?: number } = {}): Promise<Block> {
   const { chain } = dc
   const parent = o.parent ?? chain.heads().latest
   const number = parent.number + 1n
@@ -119,6 +120,7 @@ export async function mine(dc: DevChain, txs: Iterable<TypedTransaction>, o: { p
     },
     txs,
     hexToBytes(privateKeyToAddress(key)),
+    o.intakeUntil,
   )
   const sealed = sealBlock(built.block, key)
   await chain.importBlock(sealed)

@@ -48,6 +48,13 @@ interface SealerEvents {
 
 /** geth's clique wiggleTime: the out-of-turn delay unit */
 const WIGGLE_MS = 500
+/**
+ * The share of a period a block's transaction intake may take (a second when the period is 0): the roots and the
+ * write follow. Blocks then hold what executes in a period, and come every period under any load, where a backlog
+ * of thousands of transactions would otherwise make one block that takes many periods to build and to import on
+ * every peer. geth bounds its block filling the same way, with its recommit interval.
+ */
+const INTAKE_SHARE_OF_PERIOD = 0.75
 /** how often a sealer told to wait (syncing) looks again */
 const SYNC_RECHECK_MS = 1000
 
@@ -220,7 +227,8 @@ export class Sealer extends EventEmitter<SealerEvents> {
     }
     const key = this.opts.signerKey
     const started = performance.now()
-    const built = await chain.buildBlock(parent, header, this.txs.candidates(header.baseFeePerGas as bigint | undefined), hexToBytes(this.address))
+    const intakeUntil = started + INTAKE_SHARE_OF_PERIOD * Math.max(this.interval, 1) * 1000
+    const built = await chain.buildBlock(parent, header, this.txs.candidates(header.baseFeePerGas as bigint | undefined), hexToBytes(this.address), intakeUntil)
     if (attempt !== this.attempt) return undefined // a new head arrived while building: this block would be a fork
     const sealed = sealBlock(built.block, key)
     // our own block passes the same rules as any peer's before it is written
