@@ -303,12 +303,25 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
     if (receipts === undefined || (block === undefined && body === undefined)) return undefined
     const txHashes = block !== undefined ? block.transactions.map((tx) => tx.hash()) : txHashesOfBody(body!)
     const logs: BlockLogs['logs'] = []
+    const index = new Map<string, number[]>()
+    const indexAs = (key: string, at: number) => {
+      const list = index.get(key)
+      if (list === undefined) index.set(key, [at])
+      else list.push(at)
+    }
+    // the logs are views into the receipts' encoding, so that is what the entry keeps alive, with the index
+    let bytes = 64 * txHashes.length
     receipts.forEach((receipt, txIndex) => {
-      for (const log of receipt.logs) logs.push({ log, txIndex })
+      bytes += 300
+      for (const log of receipt.logs) {
+        const [address, topics, data] = log
+        indexAs(`a${bytesToHex(address)}`, logs.length)
+        topics.forEach((topic, i) => indexAs(`${i}${bytesToHex(topic)}`, logs.length))
+        logs.push({ log, txIndex })
+        bytes += 150 + 200 * topics.length + data.length
+      }
     })
-    const blockLogs = { header, blockHash, txHashes, logs }
-    // the logs are views into the receipts' encoding, so that is what the entry keeps alive
-    const bytes = receipts.reduce((n, r) => n + 300 + r.logs.reduce((m, [, topics, data]) => m + 52 + 32 * topics.length + data.length, 0), 64 * txHashes.length)
+    const blockLogs = { header, blockHash, txHashes, logs, index }
     reads.blockLogs.set(key, { logs: blockLogs, bytes })
     return blockLogs
   }

@@ -7,7 +7,7 @@ import type { BlockHeader } from '@ethereumjs/block'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { hexToBytes } from '@ethereumjs/util'
 
-import type { ChainReader, ConsensusLog } from '../chain/types.ts'
+import type { BlockLogs, ChainReader, ConsensusLog } from '../chain/types.ts'
 import { keccak256 } from '../crypto/keccak.ts'
 import { serverError } from './errors.ts'
 import { formatLog, formatTransaction, toData } from './format.ts'
@@ -183,9 +183,13 @@ function bloomBits(value: string): BloomBits {
 
 const BLOOM_BYTES = 256
 
-/** A query's criteria prepared once: geth's bloomFilter per header (each criterion hashed once), then logMatches on bytes. */
+/**
+ * A query's criteria prepared once: geth's bloomFilter per header (each criterion hashed once), the logs of a block
+ * worth comparing (from its index), then logMatches on bytes.
+ */
 interface LogMatcher {
   mayMatch(header: BlockHeader): boolean
+  candidates(block: BlockLogs): Iterable<number>
   matches(log: ConsensusLog): boolean
 }
 
@@ -195,10 +199,25 @@ function logMatcher(criteria: LogCriteria): LogMatcher {
   const has = (bloom: Uint8Array, bits: BloomBits) => bits.every(([at, mask]) => (bloom[at] & mask) !== 0)
   const addresses = criteria.addresses.map((a) => hexToBytes(a as `0x${string}`))
   const topics = criteria.topics.map((accepted) => accepted.map((t) => hexToBytes(t as `0x${string}`)))
+  // each restricted dimension (the address, a topic position) as the index keys of the values it accepts
+  const dimensions = [criteria.addresses.map((a) => `a${a}`), ...criteria.topics.map((accepted, i) => accepted.map((t) => `${i}${t}`))].filter((keys) => keys.length > 0)
   return {
     mayMatch: ({ logsBloom }) => {
       if (addressBits.length > 0 && !addressBits.some((bits) => has(logsBloom, bits))) return false
       return topicBits.every((accepted) => accepted.some((bits) => has(logsBloom, bits)))
+    },
+    candidates: ({ logs, index }) => {
+      if (dimensions.length === 0) return logs.keys()
+      // the logs of the most selective dimension: every match is among them
+      let best: number[][] | undefined
+      let bestSize = Infinity
+      for (const keys of dimensions) {
+        const lists = keys.map((k) => index.get(k) ?? [])
+        const size = lists.reduce((n, l) => n + l.length, 0)
+        if (size < bestSize) [best, bestSize] = [lists, size]
+      }
+      const lists = best!.filter((l) => l.length > 0)
+      return lists.length <= 1 ? (lists[0] ?? []) : [...new Set(lists.flat())].sort((a, b) => a - b)
     },
     matches: ([address, logTopics]) => {
       if (addresses.length > 0 && !addresses.some((a) => sameBytes(a, address))) return false
@@ -221,9 +240,10 @@ async function matchingBlockLogs(chain: ChainReader, header: BlockHeader, matche
   const block = await chain.getBlockLogs(header)
   if (block === undefined) return []
   const found: JsonObject[] = []
-  block.logs.forEach(({ log, txIndex }, logIndex) => {
+  for (const logIndex of matcher.candidates(block)) {
+    const { log, txIndex } = block.logs[logIndex]
     if (matcher.matches(log)) found.push(formatLog(log, block.header, block.blockHash, block.txHashes[txIndex], txIndex, logIndex))
-  })
+  }
   return found
 }
 

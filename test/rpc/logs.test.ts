@@ -71,6 +71,28 @@ describe('eth_getLogs', () => {
     assert.deepEqual((await getLogs({ fromBlock: '0x0', topics: [[`0x${'ab'.repeat(32)}`, null]] })).result, all.filter((l) => l.topics.length >= 1), 'a null alternative makes the position a wildcard')
   })
 
+  it('answers every mix of addresses and topics as a scan of all logs would, each log once and in order', async () => {
+    const all = (await getLogs({ fromBlock: '0x0' })).result!
+    const matches = (l: Log, addresses: string[], topics: (string[] | null)[]) =>
+      (addresses.length === 0 || addresses.includes(l.address)) &&
+      topics.length <= l.topics.length &&
+      topics.every((accepted, i) => accepted === null || accepted.includes(l.topics[i]))
+    const addresses = [...new Set(all.map((l) => l.address))]
+    const second = [...new Set(all.filter((l) => l.topics.length > 1).map((l) => l.topics[1]))]
+    assert.ok(addresses.length > 1 && second.length > 1, `${addresses.length} addresses, ${second.length} second topics`)
+    const cases: { address?: string[]; topics?: (string[] | null)[] }[] = [
+      { address: [addresses[1], addresses[0], addresses[1]] },
+      { address: [CONTRACT.toUpperCase().replace('0X', '0x')], topics: [null, [second[1], second[0], second[1]]] },
+      { topics: [[EMIT], [second[0]]] },
+      { address: addresses, topics: [null, null, null] },
+      { address: [addresses[0]], topics: [[`0x${'ab'.repeat(32)}`]] },
+    ]
+    for (const c of cases) {
+      const expected = all.filter((l) => matches(l, (c.address ?? []).map((a) => a.toLowerCase()), c.topics ?? []))
+      assert.deepEqual((await getLogs({ fromBlock: '0x0', ...c })).result, expected, JSON.stringify(c))
+    }
+  })
+
   it("refuses ranges as geth does, with its codes and messages", async () => {
     const invalid = (message: string) => ({ error: { code: -32602, message }, result: undefined })
     assert.deepEqual(await getLogs({ fromBlock: '0x40' }), invalid('invalid block range params'))
