@@ -5,9 +5,9 @@
  */
 import type { BlockHeader } from '@ethereumjs/block'
 import type { TypedTransaction } from '@ethereumjs/tx'
-import { hexToBytes } from '@ethereumjs/util'
+import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 
-import type { BlockLogs, ChainReader, ConsensusLog } from '../chain/types.ts'
+import type { BlockLogs, ChainReader } from '../chain/types.ts'
 import { keccak256 } from '../crypto/keccak.ts'
 import { serverError } from './errors.ts'
 import { formatLog, formatTransaction, toData } from './format.ts'
@@ -184,21 +184,18 @@ function bloomBits(value: string): BloomBits {
 const BLOOM_BYTES = 256
 
 /**
- * A query's criteria prepared once: geth's bloomFilter per header (each criterion hashed once), the logs of a block
- * worth comparing (from its index), then logMatches on bytes.
+ * A query's criteria prepared once: geth's bloomFilter per header (each criterion hashed once), and the logs of a
+ * block worth comparing, from its index; logMatches decides on those.
  */
 interface LogMatcher {
   mayMatch(header: BlockHeader): boolean
   candidates(block: BlockLogs): Iterable<number>
-  matches(log: ConsensusLog): boolean
 }
 
 function logMatcher(criteria: LogCriteria): LogMatcher {
   const addressBits = criteria.addresses.map(bloomBits)
   const topicBits = criteria.topics.filter((accepted) => accepted.length > 0).map((accepted) => accepted.map(bloomBits))
   const has = (bloom: Uint8Array, bits: BloomBits) => bits.every(([at, mask]) => (bloom[at] & mask) !== 0)
-  const addresses = criteria.addresses.map((a) => hexToBytes(a as `0x${string}`))
-  const topics = criteria.topics.map((accepted) => accepted.map((t) => hexToBytes(t as `0x${string}`)))
   // each restricted dimension (the address, a topic position) as the index keys of the values it accepts
   const dimensions = [criteria.addresses.map((a) => `a${a}`), ...criteria.topics.map((accepted, i) => accepted.map((t) => `${i}${t}`))].filter((keys) => keys.length > 0)
   return {
@@ -219,30 +216,20 @@ function logMatcher(criteria: LogCriteria): LogMatcher {
       const lists = best!.filter((l) => l.length > 0)
       return lists.length <= 1 ? (lists[0] ?? []) : [...new Set(lists.flat())].sort((a, b) => a - b)
     },
-    matches: ([address, logTopics]) => {
-      if (addresses.length > 0 && !addresses.some((a) => sameBytes(a, address))) return false
-      if (topics.length > logTopics.length) return false
-      return topics.every((accepted, i) => accepted.length === 0 || accepted.some((t) => sameBytes(t, logTopics[i])))
-    },
   }
 }
 
-/** equalsBytes from the last byte: topics holding addresses start with 12 zero bytes, and a range holds thousands of logs */
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false
-  for (let i = a.length - 1; i >= 0; i--) if (a[i] !== b[i]) return false
-  return true
-}
-
 /** The logs of one block that match, formatted (logIndex counts every log of the block). */
-async function matchingBlockLogs(chain: ChainReader, header: BlockHeader, matcher: LogMatcher): Promise<JsonObject[]> {
+async function matchingBlockLogs(chain: ChainReader, header: BlockHeader, criteria: LogCriteria, matcher = logMatcher(criteria)): Promise<JsonObject[]> {
   if (!matcher.mayMatch(header)) return []
   const block = await chain.getBlockLogs(header)
   if (block === undefined) return []
   const found: JsonObject[] = []
   for (const logIndex of matcher.candidates(block)) {
     const { log, txIndex } = block.logs[logIndex]
-    if (matcher.matches(log)) found.push(formatLog(log, block.header, block.blockHash, block.txHashes[txIndex], txIndex, logIndex))
+    if (logMatches(criteria, bytesToHex(log[0]), log[1].map((t) => bytesToHex(t)))) {
+      found.push(formatLog(log, block.header, block.blockHash, block.txHashes[txIndex], txIndex, logIndex))
+    }
   }
   return found
 }
@@ -256,7 +243,7 @@ export async function queryLogs(chain: ChainReader, criteria: LogCriteria): Prom
   if (criteria.blockHash !== undefined) {
     const header = await chain.getHeaderByHash(criteria.blockHash)
     if (header === undefined) throw serverError('unknown block')
-    return matchingBlockLogs(chain, header, logMatcher(criteria))
+    return matchingBlockLogs(chain, header, criteria)
   }
   const begin = gethNumber(criteria.fromBlock)
   const end = gethNumber(criteria.toBlock)
@@ -275,7 +262,7 @@ export async function queryLogs(chain: ChainReader, criteria: LogCriteria): Prom
     const canonical = await chain.getCanonicalHash(n)
     const header = canonical && (await chain.getHeaderByHash(canonical))
     if (!header) break
-    logs.push(...(await matchingBlockLogs(chain, header, matcher)))
+    logs.push(...(await matchingBlockLogs(chain, header, criteria, matcher)))
   }
   return logs
 }
