@@ -30,6 +30,7 @@ import { Executor } from '../execution/executor.ts'
 import { orderedTrieRoot } from '../execution/orderedTrie.ts'
 import type { AncestorHashes, ExecutedBlock, StateCacheLimits } from '../execution/executor.ts'
 import { recordBlockSize } from './blockSize.ts'
+import { blockLogsOf } from './blockLogs.ts'
 import { txHashesOfBody } from './bodyRlp.ts'
 import { verifyExecutionHeader } from './headerRules.ts'
 import { decodeReceiptList, encodeReceiptList } from './receipts.ts'
@@ -278,21 +279,21 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
   }
 
   async getBlockLogs(header: BlockHeader): Promise<BlockLogs | undefined> {
-    const key = bytesToHex(header.hash())
+    const blockHash = header.hash()
+    const key = bytesToHex(blockHash)
     const reads = this.reads
     const cached = reads.blockLogs.get(key)
     if (cached !== undefined) return cached.logs
     // concurrent queries over the same range wait for one read of each block
     let loading = reads.loadingLogs.get(key)
     if (loading === undefined) {
-      loading = this.readBlockLogs(header, key).finally(() => reads.loadingLogs.delete(key))
+      loading = this.readBlockLogs(header, blockHash, key).finally(() => reads.loadingLogs.delete(key))
       reads.loadingLogs.set(key, loading)
     }
     return loading
   }
 
-  private async readBlockLogs(header: BlockHeader, key: string): Promise<BlockLogs | undefined> {
-    const blockHash = header.hash()
+  private async readBlockLogs(header: BlockHeader, blockHash: Uint8Array, key: string): Promise<BlockLogs | undefined> {
     const reads = this.reads
     // what the receipt and block caches already hold is used, but a range scan does not fill (and flush) them
     const block = reads.blocks.get(key)
@@ -302,28 +303,9 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
     ])
     if (receipts === undefined || (block === undefined && body === undefined)) return undefined
     const txHashes = block !== undefined ? block.transactions.map((tx) => tx.hash()) : txHashesOfBody(body!)
-    const logs: BlockLogs['logs'] = []
-    const index = new Map<string, number[]>()
-    const indexAs = (key: string, at: number) => {
-      const list = index.get(key)
-      if (list === undefined) index.set(key, [at])
-      else list.push(at)
-    }
-    // the logs are views into the receipts' encoding, so that is what the entry keeps alive, with the index
-    let bytes = 64 * txHashes.length
-    receipts.forEach((receipt, txIndex) => {
-      bytes += 300
-      for (const log of receipt.logs) {
-        const [address, topics, data] = log
-        indexAs(`a${bytesToHex(address)}`, logs.length)
-        topics.forEach((topic, i) => indexAs(`${i}${bytesToHex(topic)}`, logs.length))
-        logs.push({ log, txIndex })
-        bytes += 150 + 200 * topics.length + data.length
-      }
-    })
-    const blockLogs = { header, blockHash, txHashes, logs, index }
-    reads.blockLogs.set(key, { logs: blockLogs, bytes })
-    return blockLogs
+    const entry = blockLogsOf(header, blockHash, txHashes, receipts)
+    reads.blockLogs.set(key, entry)
+    return entry.logs
   }
 
   async getTxLocation(txHash: Uint8Array): Promise<TxLocation | undefined> {
@@ -614,7 +596,7 @@ class ReadCaches {
     weigh: (rs) => rs.reduce((n, r) => n + 1 + r.logs.length, 1),
   })
 
-  /** eth_getLogs' view of recent blocks, by hash; weighed in bytes kept (see getBlockLogs) */
+  /** eth_getLogs' view of recent blocks, by hash; weighed in bytes kept (see blockLogsOf) */
   readonly blockLogs = new Lru<string, { logs: BlockLogs; bytes: number }>({ maxEntries: 8192, maxWeight: 64 * 1024 * 1024, weigh: (e) => e.bytes })
   readonly loadingLogs = new Map<string, Promise<BlockLogs | undefined>>()
 

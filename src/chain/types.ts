@@ -33,10 +33,7 @@ export interface BlockLogs {
   txHashes: Uint8Array[]
   /** every log of the block in order (a log's logIndex is its position here), with its transaction's index */
   logs: { log: ConsensusLog; txIndex: number }[]
-  /**
-   * Positions in `logs`, ascending, of the logs from an address (key `a` + its lowercase 0x hex) and of those with a
-   * topic at a position (key: the position's digit + the topic's lowercase 0x hex)
-   */
+  /** positions in `logs`, ascending, of the logs from an address or with a topic at a position (keys: chain/blockLogs.ts) */
   index: Map<string, number[]>
 }
 

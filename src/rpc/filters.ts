@@ -7,6 +7,7 @@ import type { BlockHeader } from '@ethereumjs/block'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 
+import { addressKey, topicKey } from '../chain/blockLogs.ts'
 import type { BlockLogs, ChainReader } from '../chain/types.ts'
 import { keccak256 } from '../crypto/keccak.ts'
 import { serverError } from './errors.ts'
@@ -197,7 +198,7 @@ function logMatcher(criteria: LogCriteria): LogMatcher {
   const topicBits = criteria.topics.filter((accepted) => accepted.length > 0).map((accepted) => accepted.map(bloomBits))
   const has = (bloom: Uint8Array, bits: BloomBits) => bits.every(([at, mask]) => (bloom[at] & mask) !== 0)
   // each restricted dimension (the address, a topic position) as the index keys of the values it accepts
-  const dimensions = [criteria.addresses.map((a) => `a${a}`), ...criteria.topics.map((accepted, i) => accepted.map((t) => `${i}${t}`))].filter((keys) => keys.length > 0)
+  const dimensions = [criteria.addresses.map(addressKey), ...criteria.topics.map((accepted, i) => accepted.map((t) => topicKey(i, t)))].filter((keys) => keys.length > 0)
   return {
     mayMatch: ({ logsBloom }) => {
       if (addressBits.length > 0 && !addressBits.some((bits) => has(logsBloom, bits))) return false
