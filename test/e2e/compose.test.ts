@@ -45,12 +45,16 @@ function dockerfile(): { entrypoint: string[]; workdir: string } {
   return { entrypoint: JSON.parse(/^ENTRYPOINT (.+)$/m.exec(text)![1]), workdir: /^WORKDIR (\S+)$/m.exec(text)![1] }
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
+/**
+ * `count` distinct free ports: every probe stays bound until all are chosen, as one closed before the next would let
+ * the system hand the same port out twice.
+ */
+async function freePorts(count: number): Promise<number[]> {
+  const servers = Array.from({ length: count }, () => createServer())
+  await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))))
+  const ports = servers.map((server) => (server.address() as AddressInfo).port)
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))))
+  return ports
 }
 
 /** How the local run stands in for Docker: volume targets as directories, each service's ports as free ports. */
@@ -199,6 +203,7 @@ describe('docker-compose.yml', () => {
   it('forms the network when its cairn services run as local processes: heads agree, the worker answers and its transactions are sealed', { timeout: 150_000 }, async (t) => {
     const root = tempDir(t, 'cairn-compose-')
     const map: LocalMapping = { mounts: new Map(), ports: new Map() }
+    const free = await freePorts(cairnServices.reduce((n, [, s]) => n + listenPorts(s.command ?? []).length, 0))
     for (const [name, s] of cairnServices) {
       for (const v of s.volumes ?? []) {
         const [volume, target] = v.split(':')
@@ -207,7 +212,7 @@ describe('docker-compose.yml', () => {
         map.mounts.set(target, dir)
       }
       const ports = new Map<number, number>()
-      for (const p of listenPorts(s.command ?? [])) ports.set(p, await freePort())
+      for (const p of listenPorts(s.command ?? [])) ports.set(p, free.pop()!)
       map.ports.set(name, ports)
     }
 
