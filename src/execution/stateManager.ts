@@ -2,20 +2,44 @@ import type { Common } from '@ethereumjs/common'
 import { MerklePatriciaTrie } from '@ethereumjs/mpt'
 import { RLP } from '@ethereumjs/rlp'
 import { Caches, MerkleStateManager } from '@ethereumjs/statemanager'
-import { ValueEncoding, createAddressFromString, unprefixedHexToBytes } from '@ethereumjs/util'
+import { ValueEncoding, createAccountFromRLP, createAddressFromString, unprefixedHexToBytes } from '@ethereumjs/util'
+import type { Account, Address } from '@ethereumjs/util'
 
 import type { TrieNodeStore } from '../db/chaindb.ts'
-import { applyTrieWrites } from './trieBatch.ts'
+import { applyTrieWrites, readTrieValue } from './trieBatch.ts'
 import type { TrieWrite } from './trieBatch.ts'
 
 const EMPTY = new Uint8Array(0)
 
+const RLP_EMPTY_STRING = Uint8Array.of(0x80)
+
 /**
  * ethereumjs's Merkle state manager whose flush writes each trie in one batch (applyTrieWrites): the storage slots of
  * every account changed since the last flush, then the changed accounts. ethereumjs flushes one key at a time, and
- * re-hashes the path to the root for each. Code (a deployment's) is still flushed by the base class, after.
+ * re-hashes the path to the root for each. Code (a deployment's) is still flushed by the base class, after. Reads
+ * that miss the caches walk the trie directly (readTrieValue); the caching around them is the base class's.
  */
 export class BatchedStateManager extends MerkleStateManager {
+  override async getAccount(address: Address): Promise<Account | undefined> {
+    const elem = this._caches?.account?.get(address)
+    if (elem !== undefined) return elem.accountRLP !== undefined ? createAccountFromRLP(elem.accountRLP) : undefined
+    const rlp = await readTrieValue(this._trie, address.bytes)
+    const account = rlp !== null ? createAccountFromRLP(rlp) : undefined
+    this._caches?.account?.put(address, account)
+    return account
+  }
+
+  override async getStorage(address: Address, key: Uint8Array): Promise<Uint8Array> {
+    if (key.length !== 32) throw new Error('Storage key must be 32 bytes long')
+    const cached = this._caches?.storage?.get(address, key)
+    if (cached !== undefined) return RLP.decode(cached) as Uint8Array
+    const account = await this.getAccount(address)
+    if (account === undefined) return new Uint8Array()
+    const value = this._prefixStorageTrieKeys ? await this._getStorageTrie(address, account).get(key) : await readTrieValue(this._getStorageTrie(address, account), key)
+    this._caches?.storage?.put(address, key, value ?? RLP_EMPTY_STRING)
+    return RLP.decode(value ?? new Uint8Array(0)) as Uint8Array
+  }
+
   override async flush(): Promise<void> {
     const caches = this._caches
     if (caches !== undefined && !this._prefixStorageTrieKeys) {

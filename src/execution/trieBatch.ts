@@ -85,6 +85,36 @@ export async function applyTrieWrites(trie: MerklePatriciaTrie, writes: Iterable
   return rootHash
 }
 
+/**
+ * The value under `key`, or null: what MerklePatriciaTrie.get returns, found by one walk down the key's path. get()
+ * goes through ethereumjs's generic walker (a task queue, a node object and several awaits per step), which cost more
+ * than the node reads themselves: 13 % of an import.
+ */
+export async function readTrieValue(trie: MerklePatriciaTrie, key: Uint8Array): Promise<Uint8Array | null> {
+  const opts = (trie as unknown as { _opts: { useKeyHashing: boolean; keyPrefix?: Uint8Array } })._opts
+  if (opts.keyPrefix !== undefined) throw new Error('readTrieValue: tries with a key prefix are not supported')
+  const root = trie.root()
+  if (equalsBytes(root, KECCAK256_RLP)) return null
+  const db = trie.database()
+  const source: NodeSource = { get: (k) => db.get(k) as Promise<Uint8Array | undefined | null> }
+  const path = toNibbles(opts.useKeyHashing ? keccak256(key) : key)
+  let ref: Ref = root
+  let at = 0
+  for (;;) {
+    if (ref === undefined) return null
+    const node = await resolve(source, ref)
+    if (node.kind === 'branch') {
+      if (at === path.length) return node.value ?? null
+      ref = node.children[path[at++]]
+      continue
+    }
+    if (commonPrefix(node.path, path, at) !== node.path.length) return null
+    at += node.path.length
+    if (node.kind === 'leaf') return at === path.length ? node.value : null
+    ref = node.child
+  }
+}
+
 async function resolve(source: NodeSource, ref: Uint8Array | TrieNode): Promise<TrieNode> {
   if (!(ref instanceof Uint8Array)) return ref
   const encoded = await source.get(ref)

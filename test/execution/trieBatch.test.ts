@@ -4,7 +4,7 @@ import { describe, it } from 'node:test'
 import { MerklePatriciaTrie } from '@ethereumjs/mpt'
 import { MapDB, ValueEncoding, bytesToHex } from '@ethereumjs/util'
 
-import { applyTrieWrites } from '../../src/execution/trieBatch.ts'
+import { applyTrieWrites, readTrieValue } from '../../src/execution/trieBatch.ts'
 import type { TrieWrite } from '../../src/execution/trieBatch.ts'
 
 const newTrie = (secure: boolean) => new MerklePatriciaTrie({ useKeyHashing: secure, db: new MapDB(), valueEncoding: ValueEncoding.Bytes })
@@ -62,11 +62,18 @@ async function agree(secure: boolean, seed: number, keyBytes: () => number, valu
     const root = await applyTrieWrites(batched, writes)
     assert.equal(bytesToHex(root), bytesToHex(reference.root()), `seed ${seed} round ${round}: root`)
     assert.equal(bytesToHex(batched.root()), bytesToHex(root))
+    // every key just written or deleted, and one never written, reads as ethereumjs's get reads it
+    for (const [key] of [...writes, [bytes(rand, keyBytes()), new Uint8Array(0)] as TrieWrite]) {
+      assert.deepEqual(await readTrieValue(batched, key), await reference.get(key), `seed ${seed} round ${round}: readTrieValue ${bytesToHex(key)}`)
+    }
   }
-  for (const [key, value] of live.values()) assert.deepEqual(await batched.get(key), value, `seed ${seed}: ${bytesToHex(key)} reads back`)
+  for (const [key, value] of live.values()) {
+    assert.deepEqual(await batched.get(key), value, `seed ${seed}: ${bytesToHex(key)} reads back`)
+    assert.deepEqual(await readTrieValue(batched, key), value, `seed ${seed}: ${bytesToHex(key)} reads back directly`)
+  }
 }
 
-describe('applyTrieWrites: batched trie writes give the roots of ethereumjs one-by-one writes', () => {
+describe('applyTrieWrites: batched trie writes give the roots of ethereumjs one-by-one writes, and readTrieValue its reads', () => {
   it('secure trie (state-trie shape): account-sized values, inserts, updates and deletes', async () => {
     for (const seed of [1, 2, 3]) await agree(true, seed, () => 20, () => 70, 12, 60)
   })
@@ -105,5 +112,10 @@ describe('applyTrieWrites: batched trie writes give the roots of ethereumjs one-
     await applyTrieWrites(trie, [[Uint8Array.of(1), Uint8Array.of(1)], [Uint8Array.of(2), Uint8Array.of(2)]])
     const orphan = new MerklePatriciaTrie({ useKeyHashing: true, db: new MapDB(), valueEncoding: ValueEncoding.Bytes, root: trie.root() })
     await assert.rejects(applyTrieWrites(orphan, [[Uint8Array.of(3), Uint8Array.of(3)]]), /missing trie node [0-9a-f]{64}/)
+    await assert.rejects(readTrieValue(orphan, Uint8Array.of(1)), /missing trie node [0-9a-f]{64}/)
+  })
+
+  it('an empty trie reads null', async () => {
+    assert.equal(await readTrieValue(newTrie(true), Uint8Array.of(1)), null)
   })
 })
