@@ -3,13 +3,14 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 
+import { bytesToHex } from '@ethereumjs/util'
 import { generateKey } from '@libp2p/pnet'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 
 import { generateNodeKey } from '../../src/net/nodekey.ts'
 import { TxPool } from '../../src/txpool/txpool.ts'
 import { tempDir } from '../helpers.ts'
-import { devChain, transfer } from '../txpool/testkit.ts'
+import { devChain, mine, transfer } from '../txpool/testkit.ts'
 import { genesisJson, openChain, startNode, waitFor } from './testkit.ts'
 
 const GENESIS = genesisJson()
@@ -112,5 +113,43 @@ describe('transaction gossip', () => {
     one.network.announceStalled(now)
     one.network.announceStalled(now + 3_000)
     await waitFor('the transaction in the peer pool', () => pools[1].has(hash))
+  })
+
+  it('a gossiped block takes its transactions\' senders from the pool, which recovered them at admission', { timeout: 30_000 }, async (t) => {
+    const [a, b] = [await devChain(t), await devChain(t)]
+    const pools = [new TxPool(a.chain), new TxPool(b.chain)]
+    for (const pool of pools) {
+      await pool.start()
+      t.after(() => pool.stop())
+    }
+    const one = await startNode(t, 'one', a.chain, { txpool: pools[0] })
+    const two = await startNode(t, 'two', b.chain, { txpool: pools[1], host: { staticNodes: [one.addr] } })
+    await waitFor('gossip subscriptions', () =>
+      [one.network.txTopic, one.network.blockTopic].every((topic) => one.network.node.services.pubsub.getSubscribers(topic).some((p) => p.equals(two.network.peerId))))
+    // distinct values: the signed message (which names no sender) must differ from one transaction to the next
+    const pooled = [transfer(a, 0, 0n, { value: 1n }), transfer(a, 1, 0n, { value: 2n }), transfer(a, 2, 0n, { value: 3n })]
+    for (const tx of pooled) await pools[0].add(tx, { local: true })
+    await waitFor('the transactions in the peer pool', () => pools[1].status().pending === pooled.length)
+    // one more that the peer's pool never saw: its sender must still be recovered, and right
+    const unseen = transfer(a, 3, 0n, { value: 4n })
+    const block = await mine(a, [...pooled, unseen])
+    assert.equal(block.transactions.length, 4)
+
+    // the peer's Common is where its transactions find their sender recovery
+    const crypto = b.chain.common.customCrypto
+    const recovered: string[] = []
+    const ecrecover = crypto.ecrecover!
+    crypto.ecrecover = (msgHash, v, r, s, chainId) => {
+      recovered.push(Buffer.from(msgHash).toString('hex'))
+      return ecrecover(msgHash, v, r, s, chainId)
+    }
+    t.after(() => (crypto.ecrecover = ecrecover))
+    await one.network.publishBlock(block)
+    await waitFor('the block at the peer', () => b.chain.heads().latest.number === 1n)
+    crypto.ecrecover = ecrecover
+    const messageOf = (tx: (typeof pooled)[number]) => Buffer.from(tx.getMessageToVerifySignature()).toString('hex')
+    for (const tx of pooled) assert.ok(!recovered.includes(messageOf(tx)), 'a pooled transaction was not recovered again')
+    assert.ok(recovered.includes(messageOf(unseen)), 'the transaction the pool lacked was recovered')
+    assert.equal(bytesToHex(b.chain.heads().latest.hash()), bytesToHex(block.hash()))
   })
 })
