@@ -17,5 +17,5 @@ VOLUME /data
 
 # p2p, JSON-RPC over HTTP, WebSocket, metrics and health
 EXPOSE 30303 8545 8546 6060
-ENTRYPOINT ["node", "bin/cairn.ts"]
+ENTRYPOINT ["node", "--max-old-space-size=1536", "bin/cairn.ts"]
 CMD ["--datadir", "/data", "--http", "--http.addr", "0.0.0.0"]

@@ -8,6 +8,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
+import { NODE_FLAGS } from '../src/cli/nodeFlags.ts'
 import { CHAIN_ID, rpc, waitFor } from './workload.ts'
 
 export const ROOT = new URL('../', import.meta.url).pathname
@@ -131,9 +132,12 @@ async function untilServing(name: string, url: string, proc: ReturnType<typeof s
   })
 }
 
-/** Node flags for the benchmarked cairn processes (node and import), e.g. CAIRN_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=prof" to profile them. */
+/**
+ * Node flags for the benchmarked cairn processes (node and import): the ones every cairn launch uses, then
+ * CAIRN_BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=prof" to profile them.
+ */
 export function cairnNodeArgs(): string[] {
-  return (process.env.CAIRN_BENCH_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== '')
+  return [...NODE_FLAGS, ...(process.env.CAIRN_BENCH_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== '')]
 }
 
 export async function startCairn(): Promise<RunningNode> {

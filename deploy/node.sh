@@ -9,4 +9,4 @@ set -- --datadir "$dir" --bootnodes "$(cat "$NETWORK_DIR/bootnodes")" "$@"
 if [ "${NODE_ROLE:-worker}" = sealer ]; then
   set -- "$@" --mine --unlock "$(cat "$dir/address")" --password "$dir/password.txt"
 fi
-exec node bin/cairn.ts "$@"
+exec node --max-old-space-size=1536 bin/cairn.ts "$@"

@@ -13,6 +13,7 @@ import { DEFAULT_CLIQUE_EPOCH, buildCliqueGenesis } from '../config/genesisBuild
 import { FLAGS, UsageError, intFlag } from './flags.ts'
 import { createLogger } from './log.ts'
 import type { Logger } from './log.ts'
+import { NODE_FLAGS } from './nodeFlags.ts'
 
 const USAGE = `Usage: cairn devnet --sealers N --workers M --datadir DIR [--base-port P] [--period S] [--verbosity V]
 
@@ -238,7 +239,7 @@ async function runDevnet(specs: NodeSpec[], opts: DevnetOptions, log: Logger): P
 function startChild(spec: NodeSpec, extraArgs: string[], onSpawn: (child: ChildProcess) => void, onDeath: (s: Started, code: number | null, signal: NodeJS.Signals | null) => void): Promise<Started> {
   return new Promise((resolvePromise, reject) => {
     // a session of its own: Ctrl-C reaches only devnet, which stops the nodes itself (and says which died otherwise)
-    const child = spawn(process.execPath, [CAIRN_BIN, ...spec.args, ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'], detached: true })
+    const child = spawn(process.execPath, [...NODE_FLAGS, CAIRN_BIN, ...spec.args, ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'], detached: true })
     onSpawn(child)
     const logFile = createWriteStream(join(spec.datadir, 'node.log'), { flags: 'a' })
     child.stderr!.pipe(logFile)

@@ -15,6 +15,7 @@ import { dirname, join } from 'node:path'
 import { describe, it } from 'node:test'
 import type { TestContext } from 'node:test'
 
+import { NODE_FLAGS } from '../../src/cli/nodeFlags.ts'
 import { NodeMetrics } from '../../src/metrics/metrics.ts'
 import { ROOT, tempDir } from '../helpers.ts'
 import { headsAgree, rpc, transferIsSealed, waitFor } from './networkChecks.ts'
@@ -172,7 +173,7 @@ describe('docker-compose.yml', () => {
       if (name !== 'init') assert.equal(s.depends_on?.init.condition, 'service_completed_successfully', `${name} waits for init`)
     }
     assert.ok('network' in compose.volumes)
-    assert.deepEqual(dockerfile(), { entrypoint: ['node', 'bin/cairn.ts'], workdir: '/app' })
+    assert.deepEqual(dockerfile(), { entrypoint: ['node', ...NODE_FLAGS, 'bin/cairn.ts'], workdir: '/app' })
     assert.match(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'), /^FROM node:24-slim$/m)
     assert.match(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'), /^USER node$/m)
   })
