@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
+import type { TestContext } from 'node:test'
 
 import { bytesToHex } from '@ethereumjs/util'
 import { generateKey } from '@libp2p/pnet'
@@ -11,6 +12,7 @@ import { generateNodeKey } from '../../src/net/nodekey.ts'
 import { TxPool } from '../../src/txpool/txpool.ts'
 import { tempDir } from '../helpers.ts'
 import { devChain, mine, transfer } from '../txpool/testkit.ts'
+import type { DevChain } from '../txpool/testkit.ts'
 import { genesisJson, openChain, startNode, waitFor } from './testkit.ts'
 
 const GENESIS = genesisJson()
@@ -66,14 +68,20 @@ describe('advertised addresses', () => {
   })
 })
 
+/** Two dev chains on one genesis, each with a started pool (stopped when the test ends). */
+async function twoDevChainsWithPools(t: TestContext): Promise<{ a: DevChain; b: DevChain; pools: [TxPool, TxPool] }> {
+  const [a, b] = [await devChain(t), await devChain(t)]
+  const pools: [TxPool, TxPool] = [new TxPool(a.chain), new TxPool(b.chain)]
+  for (const pool of pools) {
+    await pool.start()
+    t.after(() => pool.stop())
+  }
+  return { a, b, pools }
+}
+
 describe('transaction gossip', () => {
   it('a transaction added to one pool reaches the pool of a peer; garbage is rejected', { timeout: 30_000 }, async (t) => {
-    const [a, b] = [await devChain(t), await devChain(t)]
-    const pools = [new TxPool(a.chain), new TxPool(b.chain)]
-    for (const pool of pools) {
-      await pool.start()
-      t.after(() => pool.stop())
-    }
+    const { a, b, pools } = await twoDevChainsWithPools(t)
     const one = await startNode(t, 'one', a.chain, { txpool: pools[0] })
     const two = await startNode(t, 'two', b.chain, { txpool: pools[1], host: { staticNodes: [one.addr] } })
     await waitFor('gossip subscriptions', () => one.network.node.services.pubsub.getSubscribers(one.network.txTopic).some((p) => p.equals(two.network.peerId)))
@@ -88,12 +96,7 @@ describe('transaction gossip', () => {
   })
 
   it('a transaction a peer dropped (its pool was full) is announced again once it has waited, and the peer takes it', { timeout: 30_000 }, async (t) => {
-    const [a, b] = [await devChain(t), await devChain(t)]
-    const pools = [new TxPool(a.chain), new TxPool(b.chain)]
-    for (const pool of pools) {
-      await pool.start()
-      t.after(() => pool.stop())
-    }
+    const { a, b, pools } = await twoDevChainsWithPools(t)
     // the peer's pool refuses the first delivery, as a full pool refuses a transaction that pays no more than its cheapest
     let refusals = 1
     const full = Object.assign(Object.create(pools[1]) as TxPool, {
@@ -116,12 +119,7 @@ describe('transaction gossip', () => {
   })
 
   it('a gossiped block takes its transactions\' senders from the pool, which recovered them at admission', { timeout: 30_000 }, async (t) => {
-    const [a, b] = [await devChain(t), await devChain(t)]
-    const pools = [new TxPool(a.chain), new TxPool(b.chain)]
-    for (const pool of pools) {
-      await pool.start()
-      t.after(() => pool.stop())
-    }
+    const { a, b, pools } = await twoDevChainsWithPools(t)
     const one = await startNode(t, 'one', a.chain, { txpool: pools[0] })
     const two = await startNode(t, 'two', b.chain, { txpool: pools[1], host: { staticNodes: [one.addr] } })
     await waitFor('gossip subscriptions', () =>
