@@ -36,6 +36,25 @@ describe('ChainCommon', () => {
     assert.throws(() => moved.param('blobCommitmentVersionKzg'))
   })
 
+  it('copies moved to the same fork share one parameter cache, equal to a stock Common\'s; another fork gets its own', () => {
+    const ours = new ChainCommon({ chain: Mainnet, hardfork: 'chainstart' })
+    const moved = (hardfork: string) => {
+      const c = ours.copy()
+      c.setHardfork(hardfork)
+      return c
+    }
+    const [one, two, london] = [moved('prague'), moved('prague'), moved('london')]
+    assert.equal(params(one), params(two), 'the same object: a later updateParams on either finds its merge')
+    assert.deepEqual(params(one), params(new Common({ chain: Mainnet, hardfork: 'prague' })))
+    assert.notEqual(params(london), params(one))
+    assert.deepEqual(params(london), params(new Common({ chain: Mainnet, hardfork: 'london' })))
+    // a table merged into the store afterwards is part of what the next fork change builds
+    one.updateParams(paramsTx)
+    const stock = new Common({ chain: Mainnet, hardfork: 'cancun' })
+    stock.updateParams(paramsTx)
+    assert.deepEqual(params(moved('cancun')), params(stock))
+  })
+
   it('transactions and headers built on it read their parameters', () => {
     const common = new ChainCommon({ chain: Mainnet, hardfork: 'prague' })
     for (let i = 0; i < 3; i++) {
