@@ -38,8 +38,8 @@ export class ChainCommon extends Common {
    * the store's content, so one object per combination is built and shared (nothing changes a cache once built).
    */
   protected override _buildParamsCache(): void {
-    const byChain = builtCaches.get(this._params) ?? new WeakMap<object, Map<string, ParamsConfig>>()
-    builtCaches.set(this._params, byChain)
+    let byChain = builtCaches.get(this._params)
+    if (byChain === undefined) builtCaches.set(this._params, (byChain = new WeakMap()))
     let byKey = byChain.get(this._chainParams)
     if (byKey === undefined) byChain.set(this._chainParams, (byKey = new Map()))
     const key = `${this.hardfork()}|${this._eips.join(',')}|${storeVersion(this._params)}`
