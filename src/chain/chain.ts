@@ -359,6 +359,19 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
     return run
   }
 
+  /** whether a block is queued for import or being imported */
+  get importing(): boolean {
+    return this.importsWaiting > 0
+  }
+
+  /** Resolves once everything queued so far (imports, builds, writes) has finished, whatever its outcome. */
+  settled(): Promise<void> {
+    return this.importQueue.then(
+      () => {},
+      () => {},
+    )
+  }
+
   /** Moves the safe and finalized pointers (a forkchoice update, or the import command after a non-Clique import). */
   async setFinality(safe: Uint8Array, finalized: Uint8Array): Promise<void> {
     const [s, f] = await Promise.all([this.getHeaderByHash(safe), this.getHeaderByHash(finalized)])

@@ -136,6 +136,22 @@ export class Sealer extends EventEmitter<SealerEvents> {
     return block
   }
 
+  /** how long a block's transaction intake may take */
+  private get intakeMs(): number {
+    return INTAKE_SHARE_OF_PERIOD * Math.max(this.interval, 1) * 1000
+  }
+
+  /**
+   * Out of turn, a peer's block on its way to the head makes this node's block a fork that every node would execute
+   * and drop (it loses on difficulty if in turn, and races it otherwise): waits for the imports in flight, and tells
+   * whether one of them moved the head, so this attempt is void. geth imports fast enough that it need not wait.
+   */
+  private async headMovedByImports(attempt: number): Promise<boolean> {
+    if (!this.opts.chain.importing) return false
+    await this.opts.chain.settled()
+    return attempt !== this.attempt
+  }
+
   private headSnapshot(): Promise<Snapshot> {
     return this.opts.engine.snapshotAt(this.opts.chain.heads().latest, this.opts.chain)
   }
@@ -180,6 +196,7 @@ export class Sealer extends EventEmitter<SealerEvents> {
     const { timestamp, delay } = sealSchedule({
       parentTimestamp: parent.timestamp,
       interval: this.interval,
+      intakeMs: this.intakeMs,
       nowMs: (this.opts.now ?? Date.now)(),
       inTurn: difficulty === 2n,
       signers: snapshot.signers.length,
@@ -193,6 +210,8 @@ export class Sealer extends EventEmitter<SealerEvents> {
   private async seal(attempt: number, parent: BlockHeader, snapshot: Snapshot, timestamp: bigint, difficulty: bigint): Promise<Block | undefined> {
     const { chain, engine, log } = this.opts
     if (attempt !== this.attempt) return undefined
+    const inTurn = difficulty === 2n
+    if (!inTurn && (await this.headMovedByImports(attempt))) return undefined
     const number = parent.number + 1n
     const checkpoint = isCheckpoint(number, engine.config)
     const common = chain.common.copy()
@@ -227,9 +246,9 @@ export class Sealer extends EventEmitter<SealerEvents> {
     }
     const key = this.opts.signerKey
     const started = performance.now()
-    const intakeUntil = started + INTAKE_SHARE_OF_PERIOD * Math.max(this.interval, 1) * 1000
-    const built = await chain.buildBlock(parent, header, this.txs.candidates(header.baseFeePerGas as bigint | undefined), hexToBytes(this.address), intakeUntil)
+    const built = await chain.buildBlock(parent, header, this.txs.candidates(header.baseFeePerGas as bigint | undefined), hexToBytes(this.address), started + this.intakeMs)
     if (attempt !== this.attempt) return undefined // a new head arrived while building: this block would be a fork
+    if (!inTurn && (await this.headMovedByImports(attempt))) return undefined
     const sealed = sealBlock(built.block, key)
     // our own block passes the same rules as any peer's before it is written
     await engine.verifyHeader(sealed.header, parent, chain)
@@ -239,7 +258,7 @@ export class Sealer extends EventEmitter<SealerEvents> {
       hash: bytesToHex(sealed.hash()),
       txs: sealed.transactions.length,
       gas: Number(sealed.header.gasUsed),
-      inturn: difficulty === 2n,
+      inturn: inTurn,
       elapsed: `${(performance.now() - started).toFixed(1)}ms`,
       ...(outcome !== 'imported' ? { outcome } : {}),
     })
@@ -251,13 +270,15 @@ export class Sealer extends EventEmitter<SealerEvents> {
 
 /**
  * When to seal the child of a block (geth clique.Prepare and Seal): its timestamp is parent + period, or now if
- * that has passed; the in-turn signer seals at that time, the others after an extra random delay of up to
- * (signers/2 + 1) x 500 ms.
+ * that has passed; the in-turn signer starts at that time, the others after an extra random delay of up to
+ * (signers/2 + 1) x 500 ms. geth builds its block before that time and only signs then; cairn's in-turn signer
+ * builds from that time for up to `intakeMs`, so the others wait that long too, keeping geth's margin between the
+ * in-turn block and the out-of-turn ones.
  */
-export function sealSchedule(o: { parentTimestamp: bigint; interval: number; nowMs: number; inTurn: boolean; signers: number; random: () => number }): { timestamp: bigint; delay: number } {
+export function sealSchedule(o: { parentTimestamp: bigint; interval: number; intakeMs: number; nowMs: number; inTurn: boolean; signers: number; random: () => number }): { timestamp: bigint; delay: number } {
   const timestamp = BigInt(Math.max(Number(o.parentTimestamp) + o.interval, Math.floor(o.nowMs / 1000)))
   let delay = Number(timestamp) * 1000 - o.nowMs
-  if (!o.inTurn) delay += Math.floor(o.random() * (Math.floor(o.signers / 2) + 1) * WIGGLE_MS)
+  if (!o.inTurn) delay += o.intakeMs + Math.floor(o.random() * (Math.floor(o.signers / 2) + 1) * WIGGLE_MS)
   return { timestamp, delay: Math.max(0, delay) }
 }
 

@@ -3,19 +3,19 @@ import { describe, it } from 'node:test'
 
 import { nextGasLimit, sealSchedule } from '../../../src/consensus/clique/sealer.ts'
 
-const base = { parentTimestamp: 1000n, interval: 5, inTurn: true, signers: 3, random: () => 0.5 }
+const base = { parentTimestamp: 1000n, interval: 5, intakeMs: 3750, inTurn: true, signers: 3, random: () => 0.5 }
 
 describe('sealing schedule (geth clique.Prepare/Seal)', () => {
   it('in turn: seals exactly at parent.timestamp + period', () => {
     assert.deepEqual(sealSchedule({ ...base, nowMs: 1_002_000 }), { timestamp: 1005n, delay: 3000 })
   })
 
-  it('out of turn: waits an extra random delay of up to (signers/2+1) x 500 ms', () => {
+  it('out of turn: waits for the in-turn signer\'s intake, then an extra random delay of up to (signers/2+1) x 500 ms', () => {
     const outOfTurn = { ...base, inTurn: false, nowMs: 1_002_000 }
-    assert.equal(sealSchedule({ ...outOfTurn, random: () => 0 }).delay, 3000)
-    assert.equal(sealSchedule({ ...outOfTurn, random: () => 0.5 }).delay, 3000 + 500) // 3 signers: wiggle 1000 ms
-    assert.equal(sealSchedule({ ...outOfTurn, random: () => 0.999 }).delay, 3000 + 999)
-    assert.equal(sealSchedule({ ...outOfTurn, signers: 10, random: () => 0.5 }).delay, 3000 + 1500) // 10 signers: 3000 ms
+    assert.equal(sealSchedule({ ...outOfTurn, random: () => 0 }).delay, 3000 + 3750)
+    assert.equal(sealSchedule({ ...outOfTurn, random: () => 0.5 }).delay, 3000 + 3750 + 500) // 3 signers: wiggle 1000 ms
+    assert.equal(sealSchedule({ ...outOfTurn, random: () => 0.999 }).delay, 3000 + 3750 + 999)
+    assert.equal(sealSchedule({ ...outOfTurn, signers: 10, random: () => 0.5 }).delay, 3000 + 3750 + 1500) // 10 signers: 3000 ms
   })
 
   it('a late parent: the timestamp is now and sealing starts at once (a restarted sealer resumes within a period)', () => {
