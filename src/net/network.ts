@@ -33,8 +33,8 @@ export const TX_ANNOUNCE_PROTOCOL = '/cairn/tx_announce/1'
 const ANNOUNCE_EVERY_MS = 2_000
 /** how long a transaction waits at the front of its account's queue before it is announced again */
 const STALLED_AFTER_MS = 3_000
-/** announced per account (geth's account slots) and per round */
-const ANNOUNCE_PER_ACCOUNT = 16
+/** announced per account (geth's account queue: what a peer keeps of an account even when its pool is full) and per round */
+const ANNOUNCE_PER_ACCOUNT = 64
 const ANNOUNCE_MAX = 2_048
 /** bytes of transactions per pooled_txs request */
 const POOLED_TXS_BATCH_BYTES = 1024 * 1024
@@ -48,6 +48,9 @@ export interface GossipTxPool {
   pendingHeads(perAccount: number, max: number): { hash: string; tx: TypedTransaction }[]
   on(event: 'pending', listener: (txs: { tx: TypedTransaction }[]) => void): unknown
   off(event: 'pending', listener: (txs: { tx: TypedTransaction }[]) => void): unknown
+  /** after the pool moved to a new head */
+  on(event: 'reset', listener: () => void): unknown
+  off(event: 'reset', listener: () => void): unknown
 }
 
 /** Pool refusals that hold whatever the state: the sender relayed an invalid transaction. */
@@ -135,6 +138,7 @@ export class Network extends EventEmitter<NetworkEvents> {
   private readonly onHead = (_head: Block, removed: Block[]) => {
     if (removed.length > 0) this.reorgedTxs = new Set(removed.flatMap((b) => b.transactions.map((tx) => bytesToHex(tx.hash()))))
   }
+  private readonly onPoolReset = () => this.announceStalled(Date.now(), true)
   private readonly onPendingTxs = (txs: { tx: TypedTransaction }[]) => {
     for (const { tx } of txs) void this.publish(this.txTopic, tx.serialize())
     // the pool took back transactions a reorg removed: they go to every peer directly
@@ -200,6 +204,7 @@ export class Network extends EventEmitter<NetworkEvents> {
     pubsub.subscribe(this.blockTopic)
     pubsub.subscribe(this.txTopic)
     this.opts.txpool?.on('pending', this.onPendingTxs)
+    this.opts.txpool?.on('reset', this.onPoolReset)
     this.opts.chain.on('head', this.onHead)
     this.exchange.start()
     this.log.info('Started P2P networking', { self: selfAddrs(node).join(','), maxpeers: this.opts.host.maxPeers, discovery: this.opts.host.discovery })
@@ -208,6 +213,7 @@ export class Network extends EventEmitter<NetworkEvents> {
   async stop(): Promise<void> {
     clearInterval(this.announceTimer)
     this.opts.txpool?.off('pending', this.onPendingTxs)
+    this.opts.txpool?.off('reset', this.onPoolReset)
     this.opts.chain.off('head', this.onHead)
     this.exchange.stop()
     await this.node.stop()
@@ -454,15 +460,17 @@ export class Network extends EventEmitter<NetworkEvents> {
    * Gossip reaches each peer once: a peer whose pool was full, or that was busy, drops what it could not take, and an
    * account whose transaction it missed can never run there (a nonce gap). So the transactions at the front of each
    * account's queue that have waited STALLED_AFTER_MS are announced again by hash, and each peer gets those it lacks.
+   * So are those a new block (`afterBlock`) went without though they were at the front before it: its producer may
+   * lack them, and a sealer whose pool was full runs dry of an account after one block, not after seconds.
    */
-  announceStalled(now = Date.now()): void {
+  announceStalled(now = Date.now(), afterBlock = false): void {
     const pool = this.opts.txpool
     if (pool === undefined) return
     const waiting = new Map<string, number>()
     const due: TypedTransaction[] = []
     for (const { hash, tx } of pool.pendingHeads(ANNOUNCE_PER_ACCOUNT, ANNOUNCE_MAX)) {
-      const since = this.waiting.get(hash) ?? now
-      if (now - since < STALLED_AFTER_MS) waiting.set(hash, since)
+      const since = this.waiting.get(hash)
+      if (since === undefined || (!afterBlock && now - since < STALLED_AFTER_MS)) waiting.set(hash, since ?? now)
       else {
         due.push(tx)
         waiting.set(hash, now)

@@ -78,6 +78,8 @@ export interface TxPoolEvents {
   pending: [txs: PooledTransaction[]]
   /** new transactions entered the queue (nonce gap before them) */
   queued: [txs: PooledTransaction[]]
+  /** the pool moved to a new head: what the head's blocks included is gone, the rest re-checked against its state */
+  reset: []
 }
 
 /** address (lowercase) -> nonce -> transaction, by ascending nonce: txpool_content's grouping */
@@ -667,6 +669,7 @@ export class TxPool extends EventEmitter<TxPoolEvents> {
     this.priced.setBaseFee(nextBaseFee(head))
     this.pendingNonces = new Map([...this.pending].map(([address, list]): [string, bigint] => [address, (list.last() as PoolTx).nonce + 1n]))
     this.finish(changes, promoted)
+    this.emit('reset')
   }
 
   /** Transactions of the blocks `removed` left the chain with that the new chain up to `block` does not include. */

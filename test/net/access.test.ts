@@ -79,6 +79,25 @@ async function twoDevChainsWithPools(t: TestContext): Promise<{ a: DevChain; b: 
   return { a, b, pools }
 }
 
+/**
+ * Two connected nodes; the second one's pool refuses the first delivery, as a full pool refuses a transaction that
+ * pays no more than its cheapest. Returns once a local transaction of the first was gossiped and refused.
+ */
+async function transactionThePeerRefused(t: TestContext) {
+  const { a, b, pools } = await twoDevChainsWithPools(t)
+  let refusals = 1
+  const full = Object.assign(Object.create(pools[1]) as TxPool, {
+    addRemotes: async (txs: Parameters<TxPool['addRemotes']>[0]) => (refusals-- > 0 ? txs.map(() => ({ code: 'txPoolFull' })) : pools[1].addRemotes(txs)),
+  })
+  const one = await startNode(t, 'one', a.chain, { txpool: pools[0] })
+  const two = await startNode(t, 'two', b.chain, { txpool: full, host: { staticNodes: [one.addr] } })
+  await waitFor('gossip subscriptions', () => one.network.node.services.pubsub.getSubscribers(one.network.txTopic).some((p) => p.equals(two.network.peerId)))
+  const tx = transfer(a, 0, 0n)
+  await pools[0].add(tx, { local: true })
+  await waitFor('the refused delivery', () => refusals <= 0)
+  return { a, one, pools, hash: `0x${Buffer.from(tx.hash()).toString('hex')}` }
+}
+
 describe('transaction gossip', () => {
   it('a transaction added to one pool reaches the pool of a peer; garbage is rejected', { timeout: 30_000 }, async (t) => {
     const { a, b, pools } = await twoDevChainsWithPools(t)
@@ -96,19 +115,7 @@ describe('transaction gossip', () => {
   })
 
   it('a transaction a peer dropped (its pool was full) is announced again once it has waited, and the peer takes it', { timeout: 30_000 }, async (t) => {
-    const { a, b, pools } = await twoDevChainsWithPools(t)
-    // the peer's pool refuses the first delivery, as a full pool refuses a transaction that pays no more than its cheapest
-    let refusals = 1
-    const full = Object.assign(Object.create(pools[1]) as TxPool, {
-      addRemotes: async (txs: Parameters<TxPool['addRemotes']>[0]) => (refusals-- > 0 ? txs.map(() => ({ code: 'txPoolFull' })) : pools[1].addRemotes(txs)),
-    })
-    const one = await startNode(t, 'one', a.chain, { txpool: pools[0] })
-    const two = await startNode(t, 'two', b.chain, { txpool: full, host: { staticNodes: [one.addr] } })
-    await waitFor('gossip subscriptions', () => one.network.node.services.pubsub.getSubscribers(one.network.txTopic).some((p) => p.equals(two.network.peerId)))
-    const tx = transfer(a, 0, 0n)
-    await pools[0].add(tx, { local: true })
-    const hash = `0x${Buffer.from(tx.hash()).toString('hex')}`
-    await waitFor('the refused delivery', () => refusals < 0 || refusals === 0)
+    const { one, pools, hash } = await transactionThePeerRefused(t)
     await new Promise((resolve) => setTimeout(resolve, 200))
     assert.equal(pools[1].has(hash), false, 'gossip delivered once and the peer refused it')
     // announcement rounds, the second one 3 s later (the timer runs them every 2 s on the wall clock as well)
@@ -116,6 +123,14 @@ describe('transaction gossip', () => {
     one.network.announceStalled(now)
     one.network.announceStalled(now + 3_000)
     await waitFor('the transaction in the peer pool', () => pools[1].has(hash))
+  })
+
+  it('a transaction a peer dropped is announced again as soon as a block went without it', { timeout: 30_000 }, async (t) => {
+    const { a, one, pools, hash } = await transactionThePeerRefused(t)
+    one.network.announceStalled() // the round that finds it at the front of its queue
+    await mine(a, []) // built without it: still at the front after the block
+    // well before the timer's rounds (every 2 s, for transactions that waited 3 s) would announce it
+    await waitFor('the transaction in the peer pool', () => pools[1].has(hash), 1_500)
   })
 
   it('a gossiped block takes its transactions\' senders from the pool, which recovered them at admission', { timeout: 30_000 }, async (t) => {
