@@ -38,6 +38,15 @@ const ANNOUNCE_PER_ACCOUNT = 64
 const ANNOUNCE_MAX = 2_048
 /** bytes of transactions per pooled_txs request */
 const POOLED_TXS_BATCH_BYTES = 1024 * 1024
+/**
+ * Transactions travel in gossip messages of many: each message costs every node a noise frame, a gossipsub
+ * envelope, a message-id hash and forwarding to each mesh peer, which one transaction per message made cost more
+ * than executing it. The first transaction waits up to TX_GOSSIP_WAIT_MS for company.
+ */
+const TX_GOSSIP_WAIT_MS = 25
+const TX_GOSSIP_MAX_BYTES = 128 * 1024
+/** transactions that arrived by gossip, remembered so their becoming pending does not gossip them again */
+const GOSSIPED_TXS_REMEMBERED = 16_384
 
 /** How the transaction pool answers a gossiped transaction; `code` is a TxPoolErrorCode. */
 export interface GossipTxPool {
@@ -46,8 +55,8 @@ export interface GossipTxPool {
   has(hash: string): boolean
   get(hash: string): { tx: TypedTransaction } | undefined
   pendingHeads(perAccount: number, max: number): { hash: string; tx: TypedTransaction }[]
-  on(event: 'pending', listener: (txs: { tx: TypedTransaction }[]) => void): unknown
-  off(event: 'pending', listener: (txs: { tx: TypedTransaction }[]) => void): unknown
+  on(event: 'pending', listener: (txs: { hash: string; tx: TypedTransaction }[]) => void): unknown
+  off(event: 'pending', listener: (txs: { hash: string; tx: TypedTransaction }[]) => void): unknown
   /** after the pool moved to a new head */
   on(event: 'reset', listener: () => void): unknown
   off(event: 'reset', listener: () => void): unknown
@@ -139,8 +148,14 @@ export class Network extends EventEmitter<NetworkEvents> {
     if (removed.length > 0) this.reorgedTxs = new Set(removed.flatMap((b) => b.transactions.map((tx) => bytesToHex(tx.hash()))))
   }
   private readonly onPoolReset = () => this.announceStalled(Date.now(), true)
-  private readonly onPendingTxs = (txs: { tx: TypedTransaction }[]) => {
-    for (const { tx } of txs) void this.publish(this.txTopic, tx.serialize())
+  /** transactions waiting to go out in the next gossip message, and their size */
+  private outgoingTxs: Uint8Array[] = []
+  private outgoingBytes = 0
+  private outgoingTimer: ReturnType<typeof setTimeout> | undefined
+  /** hashes of transactions received by gossip: gossipsub forwards their message, so they are not published again */
+  private readonly gossipedTxs = new Set<string>()
+  private readonly onPendingTxs = (txs: { hash: string; tx: TypedTransaction }[]) => {
+    for (const { hash, tx } of txs) if (!this.gossipedTxs.delete(hash)) this.queueTxGossip(tx.serialize())
     // the pool took back transactions a reorg removed: they go to every peer directly
     const reinjected = txs.map(({ tx }) => tx).filter((tx) => this.reorgedTxs.delete(bytesToHex(tx.hash())))
     if (reinjected.length > 0) for (const peer of this.chainPeers()) void this.pushTxs(peer.id, reinjected)
@@ -162,7 +177,7 @@ export class Network extends EventEmitter<NetworkEvents> {
 
   static async create(opts: NetworkOptions): Promise<Network> {
     const genesis = bytesToHex(opts.chain.genesis.hash()).slice(2)
-    const topics = { block: `/cairn/${genesis}/blocks/1`, tx: `/cairn/${genesis}/txs/1` }
+    const topics = { block: `/cairn/${genesis}/blocks/1`, tx: `/cairn/${genesis}/txs/2` }
     const gate = new PeerGate(opts.host.allow)
     // created before the node: gossipsub's app-specific score reads it
     const strikes = new Map<string, number>()
@@ -212,6 +227,7 @@ export class Network extends EventEmitter<NetworkEvents> {
 
   async stop(): Promise<void> {
     clearInterval(this.announceTimer)
+    clearTimeout(this.outgoingTimer)
     this.opts.txpool?.off('pending', this.onPendingTxs)
     this.opts.txpool?.off('reset', this.onPoolReset)
     this.opts.chain.off('head', this.onHead)
@@ -402,10 +418,27 @@ export class Network extends EventEmitter<NetworkEvents> {
     }
   }
 
+  private queueTxGossip(raw: Uint8Array): void {
+    if (this.outgoingBytes + raw.length > TX_GOSSIP_MAX_BYTES) this.flushTxGossip()
+    this.outgoingTxs.push(raw)
+    this.outgoingBytes += raw.length
+    this.outgoingTimer ??= setTimeout(() => this.flushTxGossip(), TX_GOSSIP_WAIT_MS)
+  }
+
+  private flushTxGossip(): void {
+    clearTimeout(this.outgoingTimer)
+    this.outgoingTimer = undefined
+    if (this.outgoingTxs.length === 0) return
+    const message = RLP.encode(this.outgoingTxs)
+    this.outgoingTxs = []
+    this.outgoingBytes = 0
+    void this.publish(this.txTopic, message)
+  }
+
   private async onGossip({ msgId, propagationSource, msg }: GossipsubMessage): Promise<void> {
     let verdict: TopicValidatorResult
     if (msg.topic === this.blockTopic) verdict = await this.validateBlock(msg.data, propagationSource)
-    else if (msg.topic === this.txTopic) verdict = await this.validateTx(msg.data, propagationSource)
+    else if (msg.topic === this.txTopic) verdict = await this.validateTxs(msg.data, propagationSource)
     else verdict = 'ignore' as TopicValidatorResult
     ;(this.node.services.pubsub as ValidatingGossipSub).reportMessageValidationResult(msgId, propagationSource.toString(), verdict)
   }
@@ -534,12 +567,10 @@ export class Network extends EventEmitter<NetworkEvents> {
   private async receivePooledTxs(payload: Uint8Array, from: PeerId): Promise<Uint8Array[]> {
     const pool = this.opts.txpool
     if (pool === undefined) return []
+    await this.blockImportsFirst()
     let txs: TypedTransaction[]
     try {
-      const list = RLP.decode(payload) as unknown
-      if (!Array.isArray(list) || !list.every((x) => x instanceof Uint8Array)) throw new Error('expected a list of transactions')
-      const common = this.opts.chain.heads().latest.common
-      txs = list.map((raw: Uint8Array) => createTxFromRLP(raw, { common }))
+      txs = this.decodeTxs(payload)
     } catch (err) {
       this.penalise(from, `undecodable pooled transactions: ${(err as Error).message}`)
       throw err
@@ -549,20 +580,46 @@ export class Network extends EventEmitter<NetworkEvents> {
     return []
   }
 
-  private async validateTx(data: Uint8Array, from: PeerId): Promise<TopicValidatorResult> {
+  /** A gossiped message of transactions: accepted (and forwarded) when the pool took any of them. */
+  private async validateTxs(data: Uint8Array, from: PeerId): Promise<TopicValidatorResult> {
     const pool = this.opts.txpool
     if (pool === undefined) return 'ignore' as TopicValidatorResult
-    let tx: TypedTransaction
+    await this.blockImportsFirst()
+    let txs: TypedTransaction[]
     try {
-      const common = this.opts.chain.heads().latest.common
-      tx = createTxFromRLP(data, { common })
+      txs = this.decodeTxs(data)
     } catch (err) {
-      this.penalise(from, `undecodable transaction: ${(err as Error).message}`)
+      this.penalise(from, `undecodable transactions: ${(err as Error).message}`)
       return 'reject' as TopicValidatorResult
     }
-    const [refused] = await pool.addRemotes([tx])
-    if (refused === undefined) return 'accept' as TopicValidatorResult
-    return (INVALID_TX_CODES.has(refused.code) ? 'reject' : 'ignore') as TopicValidatorResult
+    const hashes = txs.map((tx) => bytesToHex(tx.hash()))
+    // before the pool takes them: it may announce them as pending before it answers
+    for (const hash of hashes) this.rememberGossiped(hash)
+    const refused = await pool.addRemotes(txs)
+    refused.forEach((r, i) => r !== undefined && this.gossipedTxs.delete(hashes[i]))
+    if (refused.some((r) => r !== undefined && INVALID_TX_CODES.has(r.code))) return 'reject' as TopicValidatorResult
+    return (refused.some((r) => r === undefined) ? 'accept' : 'ignore') as TopicValidatorResult
+  }
+
+  /**
+   * One thread runs both: a peer's transactions wait while a block is being imported, so the block reaches the head
+   * in time for the next seal rather than behind the transactions' decoding and sender recovery.
+   */
+  private async blockImportsFirst(): Promise<void> {
+    if (this.opts.chain.importing) await this.opts.chain.settled()
+  }
+
+  private rememberGossiped(hash: string): void {
+    this.gossipedTxs.add(hash)
+    if (this.gossipedTxs.size > GOSSIPED_TXS_REMEMBERED) this.gossipedTxs.delete(this.gossipedTxs.values().next().value!)
+  }
+
+  /** A list of transactions in their canonical encoding (the tx topic's messages, pooled_txs requests). */
+  private decodeTxs(payload: Uint8Array): TypedTransaction[] {
+    const list = RLP.decode(payload) as unknown
+    if (!Array.isArray(list) || list.length === 0 || !list.every((x) => x instanceof Uint8Array)) throw new Error('expected a list of transactions')
+    const common = this.opts.chain.heads().latest.common
+    return list.map((raw: Uint8Array) => createTxFromRLP(raw, { common }))
   }
 }
 

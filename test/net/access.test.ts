@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import type { TestContext } from 'node:test'
 
+import { RLP } from '@ethereumjs/rlp'
 import { bytesToHex } from '@ethereumjs/util'
 import { generateKey } from '@libp2p/pnet'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
@@ -112,6 +113,28 @@ describe('transaction gossip', () => {
 
     await two.network.node.services.pubsub.publish(two.network.txTopic, new Uint8Array([1, 2, 3]))
     await waitFor('a strike for the garbage', () => one.network.strikesOf(two.network.peerId) === 1)
+  })
+
+  it('transactions added together travel in one gossip message, and the peer does not publish them again', { timeout: 30_000 }, async (t) => {
+    const { a, b, pools } = await twoDevChainsWithPools(t)
+    const one = await startNode(t, 'one', a.chain, { txpool: pools[0] })
+    const two = await startNode(t, 'two', b.chain, { txpool: pools[1], host: { staticNodes: [one.addr] } })
+    await waitFor('gossip subscriptions', () => one.network.node.services.pubsub.getSubscribers(one.network.txTopic).some((p) => p.equals(two.network.peerId)))
+    const received: number[] = []
+    two.network.node.services.pubsub.addEventListener('gossipsub:message', (e) => {
+      if (e.detail.msg.topic === two.network.txTopic) received.push((RLP.decode(e.detail.msg.data) as Uint8Array[]).length)
+    })
+    const pubsub = two.network.node.services.pubsub
+    const publish = pubsub.publish.bind(pubsub)
+    let republished = 0
+    pubsub.publish = (topic, data) => ((republished += topic === two.network.txTopic ? 1 : 0), publish(topic, data))
+
+    const txs = [0, 1, 2, 3, 4].map((nonce) => transfer(a, 0, BigInt(nonce)))
+    assert.deepEqual(await pools[0].addRemotes(txs), txs.map(() => undefined))
+    await waitFor('the transactions in the peer pool', () => pools[1].status().pending === txs.length)
+    assert.deepEqual(received, [5])
+    await new Promise((resolve) => setTimeout(resolve, 100)) // the peer's own publishing would wait 25 ms
+    assert.equal(republished, 0)
   })
 
   it('a transaction a peer dropped (its pool was full) is announced again once it has waited, and the peer takes it', { timeout: 30_000 }, async (t) => {
