@@ -113,8 +113,10 @@ function watchInclusion(hashes: Set<string>, startBlock: number, deadline: numbe
       }
       const head = Number(await rpc<string>(config.url, 'eth_blockNumber'))
       for (; next <= head; next++) {
-        const block = await rpc<{ hash: string; transactions: string[] } | null>(config.url, 'eth_getBlockByNumber', [`0x${next.toString(16)}`, false])
+        const block = await rpc<{ hash: string; parentHash: string; transactions: string[] } | null>(config.url, 'eth_getBlockByNumber', [`0x${next.toString(16)}`, false])
         if (block === null) break
+        // a reorg between two reads: this block is on a branch whose earlier blocks were not scanned
+        if (scanned.has(next - 1) && scanned.get(next - 1) !== block.parentHash) break
         scanned.set(next, block.hash)
         const now = performance.now()
         let ours = 0
