@@ -53,8 +53,11 @@ const WIGGLE_MS = 500
  * write follow. Blocks then hold what executes in a period, and come every period under any load, where a backlog
  * of thousands of transactions would otherwise make one block that takes many periods to build and to import on
  * every peer. geth bounds its block filling the same way, with its recommit interval.
+ * With other signers the next block is another node's, which must import this one first, and an import takes about
+ * as long as the build: the intake then leaves room for it within the period.
  */
-const INTAKE_SHARE_OF_PERIOD = 0.75
+const INTAKE_SHARE_ALONE = 0.75
+const INTAKE_SHARE_WITH_OTHER_SIGNERS = 0.3
 /** how often a sealer told to wait (syncing) looks again */
 const SYNC_RECHECK_MS = 1000
 
@@ -136,9 +139,9 @@ export class Sealer extends EventEmitter<SealerEvents> {
     return block
   }
 
-  /** how long a block's transaction intake may take */
-  private get intakeMs(): number {
-    return INTAKE_SHARE_OF_PERIOD * Math.max(this.interval, 1) * 1000
+  /** how long a block's transaction intake may take, with `signers` authorized */
+  private intakeMs(signers: number): number {
+    return (signers > 1 ? INTAKE_SHARE_WITH_OTHER_SIGNERS : INTAKE_SHARE_ALONE) * Math.max(this.interval, 1) * 1000
   }
 
   /**
@@ -196,7 +199,7 @@ export class Sealer extends EventEmitter<SealerEvents> {
     const { timestamp, delay } = sealSchedule({
       parentTimestamp: parent.timestamp,
       interval: this.interval,
-      intakeMs: this.intakeMs,
+      intakeMs: this.intakeMs(snapshot.signers.length),
       nowMs: (this.opts.now ?? Date.now)(),
       inTurn: difficulty === 2n,
       signers: snapshot.signers.length,
@@ -246,7 +249,7 @@ export class Sealer extends EventEmitter<SealerEvents> {
     }
     const key = this.opts.signerKey
     const started = performance.now()
-    const built = await chain.buildBlock(parent, header, this.txs.candidates(header.baseFeePerGas as bigint | undefined), hexToBytes(this.address), started + this.intakeMs)
+    const built = await chain.buildBlock(parent, header, this.txs.candidates(header.baseFeePerGas as bigint | undefined), hexToBytes(this.address), started + this.intakeMs(snapshot.signers.length))
     if (attempt !== this.attempt) return undefined // a new head arrived while building: this block would be a fork
     if (!inTurn && (await this.headMovedByImports(attempt))) return undefined
     const sealed = sealBlock(built.block, key)
