@@ -157,7 +157,7 @@ export class Network extends EventEmitter<NetworkEvents> {
   private readonly onPendingTxs = (txs: { hash: string; tx: TypedTransaction }[]) => {
     for (const { hash, tx } of txs) if (!this.gossipedTxs.delete(hash)) this.queueTxGossip(tx.serialize())
     // the pool took back transactions a reorg removed: they go to every peer directly
-    const reinjected = txs.map(({ tx }) => tx).filter((tx) => this.reorgedTxs.delete(bytesToHex(tx.hash())))
+    const reinjected = txs.filter(({ hash }) => this.reorgedTxs.delete(hash)).map(({ tx }) => tx)
     if (reinjected.length > 0) for (const peer of this.chainPeers()) void this.pushTxs(peer.id, reinjected)
   }
 

@@ -96,7 +96,7 @@ async function transactionThePeerRefused(t: TestContext) {
   const tx = transfer(a, 0, 0n)
   await pools[0].add(tx, { local: true })
   await waitFor('the refused delivery', () => refusals <= 0)
-  return { a, one, pools, hash: `0x${Buffer.from(tx.hash()).toString('hex')}` }
+  return { a, one, pools, hash: bytesToHex(tx.hash()) }
 }
 
 describe('transaction gossip', () => {

@@ -26,7 +26,7 @@ describe('an out-of-turn sealer and a peer block on its way', () => {
     sealer.on('sealed', (b) => sealed.push(b.header.number))
     sealer.start()
     t.after(() => sealer.stop())
-    // out of turn at period 1: the in-turn intake (750 ms) and a wiggle of up to 1 s, then the timer has fired
+    // out of turn at period 1 with 3 signers: the in-turn intake (300 ms) and a wiggle of up to 1 s, then the timer has fired
     await new Promise((resolve) => setTimeout(resolve, 2_500))
     assert.equal(sealed.length, 0, 'sealed out of turn while a block for that height was being imported')
 
