@@ -372,11 +372,6 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
     )
   }
 
-  /** Resolves once every block written so far is on disk (writes land behind the next block's execution). */
-  landed(): Promise<void> {
-    return this.db.landed()
-  }
-
   /** Moves the safe and finalized pointers (a forkchoice update, or the import command after a non-Clique import). */
   async setFinality(safe: Uint8Array, finalized: Uint8Array): Promise<void> {
     const [s, f] = await Promise.all([this.getHeaderByHash(safe), this.getHeaderByHash(finalized)])
@@ -390,11 +385,7 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
     const run = this.importQueue.then(async () => {
       const parent = await this.getHeaderByHash(block.header.parentHash)
       if (parent === undefined) throw new BlockImportError(block.header, 'unknown ancestor')
-      const outcome = await this.write(block, parent, executed)
-      // the sealer announces the block next: after a crash it must still be here, or this signer could sign another
-      // block at the same height
-      await this.db.landed()
-      return outcome
+      return this.write(block, parent, executed)
     })
     this.importQueue = run.catch(() => {})
     return run

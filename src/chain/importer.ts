@@ -49,7 +49,6 @@ export async function importBlockFiles(chain: Chain, files: string[], log: Progr
     const head = chain.heads().latest.hash()
     await chain.setFinality(head, head)
   }
-  await chain.landed()
   stats.seconds = (performance.now() - started) / 1000
   return stats
 }

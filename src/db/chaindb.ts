@@ -55,21 +55,17 @@ export class SchemaMismatchError extends Error {
   }
 }
 
-type BatchOp = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array; value?: undefined }
-
 export class ChainDB {
-  private readonly level: Level<Uint8Array, Uint8Array>
+  readonly level: Level<Uint8Array, Uint8Array>
   readonly path: string
   /**
    * Trie nodes and code by key: a key is the hash of its value, so an entry is never stale (reorgs included). Every
    * state read walks the trie from its root, so the upper nodes are read for each account asked for.
    */
   private readonly trieNodes = new Lru<string, Uint8Array>({ maxEntries: 1 << 20, maxWeight: TRIE_NODE_CACHE_BYTES, weigh: (v) => v.length + 160 })
-  private readonly writes: WriteQueue
 
   private constructor(level: Level<Uint8Array, Uint8Array>, path: string) {
     this.level = level
-    this.writes = new WriteQueue(level)
     this.path = path
   }
 
@@ -93,7 +89,6 @@ export class ChainDB {
   }
 
   async close(): Promise<void> {
-    await this.writes.drained()
     await this.level.close()
   }
 
@@ -101,23 +96,7 @@ export class ChainDB {
   // costs a round trip through libuv's thread pool (a wake-up each way) that dwarfs the lookup. State reads walk the
   // trie one node after another, so those round trips added up to a fifth of an import's time.
   private async get(key: Uint8Array): Promise<Uint8Array | undefined> {
-    const pending = this.writes.lookup(key)
-    return pending !== undefined ? pending.value : (this.level.getSync(key) ?? undefined)
-  }
-
-  /**
-   * Applies a batch atomically: its keys read back at once, and it lands in LevelDB after every batch applied before
-   * it (see WriteQueue). Resolves once it is queued; landed() waits for the disk.
-   */
-  async apply(ops: BatchOp[], trieNodes: [Uint8Array, Uint8Array][]): Promise<void> {
-    await this.writes.add(ops)
-    // every block rewrites the root path and reads it back first in the next block: keep what was written
-    this.cacheTrieNodes(trieNodes)
-  }
-
-  /** Resolves once every batch applied so far is in LevelDB; throws if one failed. */
-  landed(): Promise<void> {
-    return this.writes.landed()
+    return this.level.getSync(key) ?? undefined
   }
 
   batch(): WriteBatch {
@@ -197,85 +176,9 @@ export class ChainDB {
   }
 }
 
-/** how many operations may wait behind the write LevelDB is doing before apply() waits for it */
-const WRITE_QUEUE_MAX_OPS = 50_000
-
-/**
- * Batches on their way to LevelDB, in order. LevelDB does one write at a time for cairn: two writes in flight could
- * land in either order, and a head pointer must never go back. Batches applied while a write runs are queued and
- * written together as the next one (each block still all or nothing, as a crash leaves either the whole write or
- * none of it), so execution does not wait for the disk: LevelDB holds a write for tens of milliseconds while a
- * compaction makes room. Until a batch has landed, reads find its keys here.
- */
-class WriteQueue {
-  private readonly level: Level<Uint8Array, Uint8Array>
-  /** the write LevelDB is doing: its keys (hex) and values, undefined where it deletes */
-  private writing: { values: Map<string, Uint8Array | undefined>; done: Promise<void> } | undefined
-  /** batches waiting for it, as one */
-  private queued: { ops: BatchOp[]; values: Map<string, Uint8Array | undefined> } | undefined
-  private failure: Error | undefined
-
-  constructor(level: Level<Uint8Array, Uint8Array>) {
-    this.level = level
-  }
-
-  /** what a pending write puts under `key` (value undefined: it deletes the key), or undefined if none touches it */
-  lookup(key: Uint8Array): { value: Uint8Array | undefined } | undefined {
-    if (this.writing === undefined) return undefined
-    const k = hexOf(key)
-    for (const pending of [this.queued, this.writing]) {
-      if (pending?.values.has(k)) return { value: pending.values.get(k) }
-    }
-    return undefined
-  }
-
-  async add(ops: BatchOp[]): Promise<void> {
-    while (this.failure === undefined && this.queued !== undefined && this.queued.ops.length >= WRITE_QUEUE_MAX_OPS) await this.writing?.done
-    if (this.failure !== undefined) throw this.failure
-    const queued = (this.queued ??= { ops: [] as BatchOp[], values: new Map<string, Uint8Array | undefined>() })
-    for (const op of ops) {
-      queued.ops.push(op)
-      queued.values.set(hexOf(op.key), op.value)
-    }
-    if (this.writing === undefined) this.writeQueued()
-  }
-
-  private writeQueued(): void {
-    const next = this.queued
-    this.queued = undefined
-    if (next === undefined) {
-      this.writing = undefined
-      return
-    }
-    const writing = {
-      values: next.values,
-      done: this.level.batch(next.ops as never).then(
-        () => this.writeQueued(),
-        (err: Error) => {
-          // what the head and the caches say is not on disk: nothing more may be written on top of it (what is
-          // pending stays readable, so reads still agree with them)
-          this.failure = new Error(`database write failed: ${err.message}; stop cairn, fix the cause (disk full?) and restart it`)
-        },
-      ),
-    }
-    this.writing = writing
-  }
-
-  /** Resolves once every batch added so far is in LevelDB; throws if a write failed. */
-  async landed(): Promise<void> {
-    while (this.failure === undefined && this.writing !== undefined) await this.writing.done
-    if (this.failure !== undefined) throw this.failure
-  }
-
-  /** Waits for the writes in progress; a failure was reported to the writers already. */
-  async drained(): Promise<void> {
-    await this.landed().catch(() => {})
-  }
-}
-
 /** Collects one block's (or one head change's) writes; `write()` applies them atomically. */
 export class WriteBatch {
-  private readonly ops: BatchOp[] = []
+  private readonly ops: { type: 'put' | 'del'; key: Uint8Array; value?: Uint8Array }[] = []
   private readonly trieNodes: [Uint8Array, Uint8Array][] = []
   private readonly db: ChainDB
 
@@ -351,10 +254,11 @@ export class WriteBatch {
     return this
   }
 
-  /** Applies the batch atomically (see ChainDB.apply: readable at once, on disk once ChainDB.landed() resolves). */
   async write(): Promise<void> {
     if (this.ops.length === 0) return
-    await this.db.apply(this.ops, this.trieNodes)
+    await this.db.level.batch(this.ops as never)
+    // every block rewrites the root path and reads it back first in the next block: keep what was written
+    this.db.cacheTrieNodes(this.trieNodes)
   }
 }
 
@@ -405,8 +309,4 @@ export class TrieNodeStore implements DB<string, string | Uint8Array> {
   discard(): void {
     this.pending = new Map()
   }
-}
-
-function hexOf(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
 }
