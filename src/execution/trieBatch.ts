@@ -5,7 +5,6 @@ import { RLP } from '@ethereumjs/rlp'
 import { KECCAK256_RLP, equalsBytes } from '@ethereumjs/util'
 
 import { keccak256 } from '../crypto/keccak.ts'
-import { Lru } from '../db/lru.ts'
 
 /**
  * Many writes to a Merkle-Patricia trie applied at once: the paths they touch are loaded and changed in memory, and
@@ -116,25 +115,12 @@ export async function readTrieValue(trie: MerklePatriciaTrie, key: Uint8Array): 
   }
 }
 
-/**
- * Recently decoded nodes, by their encoding. The node caches hand back the same bytes for a node while they hold it,
- * so the nodes near the root, read on every walk, are decoded once (RLP decoding copies every item: 4 % of an
- * import). A decoded branch takes about four times the memory of its encoding, so only the most recent are kept: as
- * many as the top three levels of a full trie hold. Nodes are never changed once decoded (writes build new ones), so
- * sharing them is safe.
- */
-const decodedNodes = new Lru<Uint8Array, TrieNode>({ maxEntries: 8192 })
-
 async function resolve(source: NodeSource, ref: Uint8Array | TrieNode): Promise<TrieNode> {
   if (!(ref instanceof Uint8Array)) return ref
   const encoded = await source.get(ref)
   if (encoded === undefined || encoded === null) throw new Error(`missing trie node ${hexOf(ref)}`)
-  let node = decodedNodes.get(encoded)
-  if (node === undefined) {
-    node = decodeNode(RLP.decode(encoded) as RlpItem[])
-    node.hash = ref
-    decodedNodes.set(encoded, node)
-  }
+  const node = decodeNode(RLP.decode(encoded) as RlpItem[])
+  node.hash = ref
   return node
 }
 
