@@ -41,6 +41,14 @@ const keyNumHash = (prefix: Uint8Array, n: bigint, hash: Uint8Array) => concatBy
 /** the most bytes of trie nodes and code the node cache holds; each entry also counts ~160 bytes for its key and slot */
 const TRIE_NODE_CACHE_BYTES = 64 * 1024 * 1024
 
+/**
+ * Most of what cairn writes is trie nodes: hashes of hashes, which Snappy cannot shrink but still tries to. A 64 MB
+ * write buffer (LevelDB's default is 4 MB) makes LevelDB's level-0 files larger and fewer, so compactions rewrite
+ * less. Together they halved LevelDB's own CPU in an import of 200,000 transfers (~100 s to ~45 s; the database is
+ * ~20 % larger on disk).
+ */
+const LEVELDB_OPTIONS = { writeBufferSize: 64 * 1024 * 1024, compression: false } as const
+
 export class DatadirLockedError extends Error {
   constructor(path: string) {
     super(`database ${path} is in use by another process (is another cairn running on this datadir?)`)
@@ -70,7 +78,7 @@ export class ChainDB {
   }
 
   static async open(path: string): Promise<ChainDB> {
-    const level = new Level<Uint8Array, Uint8Array>(path, { keyEncoding: 'view', valueEncoding: 'view' })
+    const level = new Level<Uint8Array, Uint8Array>(path, { keyEncoding: 'view', valueEncoding: 'view', ...LEVELDB_OPTIONS })
     try {
       await level.open()
     } catch (err) {
