@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module'
+import { Worker } from 'node:worker_threads'
 
 interface NativeSecp256k1 {
   ecdsaRecover(sig: Uint8Array, recid: number, msg32: Uint8Array, compressed: boolean): Uint8Array
@@ -16,4 +17,63 @@ const native = createRequire(import.meta.url)('secp256k1') as NativeSecp256k1
  */
 export function recoverPublicKey(hash: Uint8Array, rs: Uint8Array, recovery: number): Uint8Array {
   return native.ecdsaRecover(rs, recovery, hash, false)
+}
+
+/** One request to RecoveryWorker: message hash (32) || r || s (64) || recovery id (1). */
+export const RECOVERY_ITEM_BYTES = 97
+
+/**
+ * Public-key recovery on a worker thread, for batches recovered ahead of need (an import's next blocks): the main
+ * thread keeps executing meanwhile. Best effort: if the worker fails, every request answers "not recovered" and the
+ * caller recovers on its own thread.
+ */
+export class RecoveryWorker {
+  private readonly worker: Worker
+  private readonly waiting = new Map<number, (keys: Uint8Array | undefined) => void>()
+  private nextId = 0
+  private failed = false
+
+  private constructor(worker: Worker) {
+    this.worker = worker
+    worker.on('message', ({ id, keys }: { id: number; keys: Uint8Array }) => {
+      this.waiting.get(id)?.(keys)
+      this.waiting.delete(id)
+      if (this.waiting.size === 0) worker.unref()
+    })
+    worker.on('error', () => this.fail())
+    worker.on('exit', () => this.fail())
+    worker.unref()
+  }
+
+  static start(): RecoveryWorker {
+    return new RecoveryWorker(new Worker(new URL('./recoveryThread.ts', import.meta.url)))
+  }
+
+  /**
+   * The 65-byte uncompressed keys for `items` (RECOVERY_ITEM_BYTES each, concatenated), in order; an all-zero key
+   * where nothing recovers. Undefined if the worker is gone.
+   */
+  recover(items: Uint8Array): Promise<Uint8Array | undefined> {
+    if (this.failed) return Promise.resolve(undefined)
+    const id = this.nextId++
+    return new Promise((resolve) => {
+      this.waiting.set(id, resolve)
+      // an idle worker does not keep the process alive; one with answers owed does
+      this.worker.ref()
+      // handed over, not copied, when `items` is its buffer's only view
+      const own = items.byteOffset === 0 && items.byteLength === items.buffer.byteLength
+      this.worker.postMessage({ id, items }, own ? [items.buffer as ArrayBuffer] : [])
+    })
+  }
+
+  async close(): Promise<void> {
+    this.fail()
+    await this.worker.terminate()
+  }
+
+  private fail(): void {
+    this.failed = true
+    for (const resolve of this.waiting.values()) resolve(undefined)
+    this.waiting.clear()
+  }
 }
