@@ -1,12 +1,11 @@
+import type { Block } from '@ethereumjs/block'
 import { bytesToHex } from '@ethereumjs/util'
 
-import type { Block } from '@ethereumjs/block'
-
 import { RecoveryWorker } from '../crypto/secp256k1.ts'
+import { recoverSendersAhead } from '../crypto/senders.ts'
 import { readBlockFile } from './blockFile.ts'
 import type { Chain } from './chain.ts'
 import { BlockFileWriter } from './blockFile.ts'
-import { recoverSendersAhead } from './senders.ts'
 
 export interface ImportStats {
   imported: number

@@ -7,7 +7,7 @@ import type { FeeMarketEIP1559TxData } from '@ethereumjs/tx'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { SECP256K1_ORDER, bytesToHex, hexToBytes, randomBytes } from '@ethereumjs/util'
 
-import { recoverSendersAhead } from '../../src/chain/senders.ts'
+import { recoverSendersAhead } from '../../src/crypto/senders.ts'
 import { RecoveryWorker, recoverPublicKey } from '../../src/crypto/secp256k1.ts'
 
 // no customCrypto: ethereumjs' own pure-JS recovery is the reference the worker's answers are checked against

@@ -2,16 +2,25 @@ import { Capability } from '@ethereumjs/tx'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { SECP256K1_ORDER, SECP256K1_ORDER_DIV_2, bigIntToBytes, calculateSigRecovery, setLengthLeft } from '@ethereumjs/util'
 
-import { RECOVERY_ITEM_BYTES } from '../crypto/secp256k1.ts'
-import type { RecoveryWorker } from '../crypto/secp256k1.ts'
+import { RECOVERY_ITEM_BYTES } from './secp256k1.ts'
+import type { RecoveryWorker } from './secp256k1.ts'
 
 /**
  * Recovers the senders of `txs` on `worker` and leaves each in its transaction's cache, where block validation and
  * execution find it instead of recovering again on the main thread (~7 % of an import's main thread). What it cannot
  * vouch for (a mutable transaction, high s, a bad recovery id, a signature that recovers nothing) is left alone:
- * ethereumjs recovers those itself and rejects the bad ones in its own words.
+ * ethereumjs recovers those itself and rejects the bad ones in its own words. Never rejects: callers may start it
+ * for blocks they end up not importing.
  */
 export async function recoverSendersAhead(worker: RecoveryWorker, txs: readonly TypedTransaction[]): Promise<void> {
+  try {
+    await recoverOnWorker(worker, txs)
+  } catch {
+    // whatever failed here, validation recovers and judges the transaction itself
+  }
+}
+
+async function recoverOnWorker(worker: RecoveryWorker, txs: readonly TypedTransaction[]): Promise<void> {
   const todo: { tx: TypedTransaction; hash: Uint8Array; r: bigint; s: bigint; recovery: number }[] = []
   for (const tx of txs) {
     // ethereumjs keeps a recovered sender only on a frozen transaction: a mutable one could change after
