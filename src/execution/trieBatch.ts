@@ -51,21 +51,26 @@ const EMPTY = new Uint8Array(0)
 /** how long the writes run before other work (RPC, gossip) gets a turn */
 const YIELD_EVERY_MS = 20
 
+/** Whether `trie` hashes its keys, and its node store; a key prefix (which cairn never sets) is refused. */
+function nodeAccess(trie: MerklePatriciaTrie, caller: string): { useKeyHashing: boolean; source: NodeSource } {
+  const opts = (trie as unknown as { _opts: { useKeyHashing: boolean; keyPrefix?: Uint8Array } })._opts
+  if (opts.keyPrefix !== undefined) throw new Error(`${caller}: tries with a key prefix are not supported`)
+  const db = trie.database()
+  return { useKeyHashing: opts.useKeyHashing, source: { get: (k) => db.get(k) as Promise<Uint8Array | undefined | null> } }
+}
+
 /**
  * Applies `writes` to `trie` and moves it to the new root. Later writes to a key win over earlier ones. Keys are hashed
  * when the trie hashes them (a secure trie, as the state tries are); a trie with a key prefix is not supported.
  */
 export async function applyTrieWrites(trie: MerklePatriciaTrie, writes: Iterable<TrieWrite>): Promise<Uint8Array> {
-  const opts = (trie as unknown as { _opts: { useKeyHashing: boolean; keyPrefix?: Uint8Array } })._opts
-  if (opts.keyPrefix !== undefined) throw new Error('applyTrieWrites: tries with a key prefix are not supported')
-  const db = trie.database()
+  const { useKeyHashing, source } = nodeAccess(trie, 'applyTrieWrites')
   const byKey = new Map<string, [Nibbles, Uint8Array]>()
   for (const [key, value] of writes) {
-    const applied = opts.useKeyHashing ? keccak256(key) : key
+    const applied = useKeyHashing ? keccak256(key) : key
     byKey.set(hexOf(applied), [toNibbles(applied), value])
   }
   if (byKey.size === 0) return trie.root()
-  const source: NodeSource = { get: (k) => db.get(k) as Promise<Uint8Array | undefined | null> }
   let root: Ref = equalsBytes(trie.root(), KECCAK256_RLP) ? undefined : trie.root()
   // nodes mostly come from caches, so the awaits below settle as microtasks: without a yield, a block of thousands of
   // accounts would hold off RPC and gossip until its whole state is written
@@ -80,7 +85,7 @@ export async function applyTrieWrites(trie: MerklePatriciaTrie, writes: Iterable
   if (performance.now() - slice > YIELD_EVERY_MS / 2) await yieldToEventLoop()
   const stored: { type: 'put'; key: Uint8Array; value: Uint8Array }[] = []
   const rootHash = commitRoot(root, stored)
-  if (stored.length > 0) await db.batch(stored)
+  if (stored.length > 0) await trie.database().batch(stored)
   trie.root(rootHash)
   return rootHash
 }
@@ -91,13 +96,10 @@ export async function applyTrieWrites(trie: MerklePatriciaTrie, writes: Iterable
  * than the node reads themselves: 13 % of an import.
  */
 export async function readTrieValue(trie: MerklePatriciaTrie, key: Uint8Array): Promise<Uint8Array | null> {
-  const opts = (trie as unknown as { _opts: { useKeyHashing: boolean; keyPrefix?: Uint8Array } })._opts
-  if (opts.keyPrefix !== undefined) throw new Error('readTrieValue: tries with a key prefix are not supported')
+  const { useKeyHashing, source } = nodeAccess(trie, 'readTrieValue')
   const root = trie.root()
   if (equalsBytes(root, KECCAK256_RLP)) return null
-  const db = trie.database()
-  const source: NodeSource = { get: (k) => db.get(k) as Promise<Uint8Array | undefined | null> }
-  const path = toNibbles(opts.useKeyHashing ? keccak256(key) : key)
+  const path = toNibbles(useKeyHashing ? keccak256(key) : key)
   let ref: Ref = root
   let at = 0
   for (;;) {
