@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
 import type { TestContext } from 'node:test'
 
 import type { DevnetNode } from '../../src/cli/devnet.ts'
+import { NODE_FLAGS } from '../../src/cli/nodeFlags.ts'
 import { CAIRN, runCairn, tempDir } from '../helpers.ts'
 import { headsAgree, rpc, transferIsSealed, waitFor } from './networkChecks.ts'
 
@@ -48,6 +50,11 @@ describe('cairn devnet', { concurrency: true }, () => {
     assert.match(worker.rpc!, /^http:\/\/127\.0\.0\.1:\d+$/)
     assert.match(worker.ws!, /^ws:\/\/127\.0\.0\.1:\d+$/)
     assert.equal(new Set(nodes.map((n) => n.peerId)).size, 4)
+    // each node runs Node with NODE_FLAGS (V8's heap limit): the kernel's record of its command line
+    for (const n of nodes) {
+      const argv = readFileSync(`/proc/${n.pid}/cmdline`, 'utf8').split('\0')
+      assert.deepEqual(argv.slice(1, 1 + NODE_FLAGS.length), [...NODE_FLAGS], `${n.role} ${n.pid}: ${argv.join(' ')}`)
+    }
 
     const urls = nodes.filter((n) => n.rpc !== null).map((n) => n.rpc!)
     assert.equal(await rpc(worker.rpc!, 'eth_chainId'), '0x539')
