@@ -33,6 +33,7 @@ import { recordBlockSize } from './blockSize.ts'
 import { blockLogsOf } from './blockLogs.ts'
 import { txHashesOfBody } from './bodyRlp.ts'
 import { verifyExecutionHeader } from './headerRules.ts'
+import { txBytes } from './txBytes.ts'
 import { decodeReceiptList, encodeReceiptList } from './receipts.ts'
 import type { BlockLogs, ChainReader, ConsensusReceipt, Heads, StateView, TxLocation } from './types.ts'
 
@@ -434,7 +435,7 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
       // validateData compares the transactions root it builds by one trie insertion per transaction; hand it the
       // root computed from the whole list at once
       if (block.transactions.length > 0) {
-        ;(block as unknown as { cache: { txTrieRoot?: Uint8Array } }).cache.txTrieRoot = orderedTrieRoot(block.transactions.map((tx) => tx.serialize()))
+        ;(block as unknown as { cache: { txTrieRoot?: Uint8Array } }).cache.txTrieRoot = orderedTrieRoot(block.transactions.map(txBytes))
       }
       await block.validateData(false, true)
       this.engine.verifyBody?.(block)

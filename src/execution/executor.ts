@@ -12,6 +12,7 @@ import type { BlockBuilder, RunTxResult, TxReceipt, VM } from '@ethereumjs/vm'
 import type { ConsensusReceipt } from '../chain/types.ts'
 import type { GenesisAccount } from '../config/genesis.ts'
 import type { ChainDB, TrieNodeStore } from '../db/chaindb.ts'
+import { txBytes } from '../chain/txBytes.ts'
 import { orderedTrieRoot } from './orderedTrie.ts'
 import { newStateManager } from './stateManager.ts'
 import type { BatchedStateManager } from './stateManager.ts'
@@ -399,7 +400,7 @@ async function openBuilder(vm: VM, builder: BlockBuilder): Promise<{ add(tx: Typ
   }
   return {
     add(tx, result, blobGas) {
-      encodedTxs.push(tx.serialize())
+      encodedTxs.push(txBytes(tx))
       encodedReceipts.push(encodeReceipt(result.receipt, tx.type))
       b.transactionResults.push(result)
       b._minerValue += result.minerValue

@@ -6,6 +6,8 @@ import { TransactionType, createTxFromBlockBodyData } from '@ethereumjs/tx'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { concatBytes } from '@ethereumjs/util'
 
+import { txBytes } from '../chain/txBytes.ts'
+
 /**
  * The local transactions on disk, in geth's transactions.rlp format: each transaction RLP-encoded as in a block
  * body (legacy ones as a list, typed ones as a byte string holding the typed envelope), one after another. New
@@ -57,5 +59,5 @@ export class TxJournal {
 }
 
 function encode(tx: TypedTransaction): Uint8Array {
-  return tx.type === TransactionType.Legacy ? tx.serialize() : RLP.encode(tx.serialize())
+  return tx.type === TransactionType.Legacy ? txBytes(tx) : RLP.encode(txBytes(tx))
 }

@@ -7,6 +7,7 @@ import { TransactionType, isBlob4844Tx, isEOACode7702Tx, isLegacyTx } from '@eth
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { bytesToHex, eoaCode7702RecoverAuthority } from '@ethereumjs/util'
 
+import { txBytes } from '../chain/txBytes.ts'
 import { TxPoolErrors } from './errors.ts'
 
 /** geth legacypool txSlotSize: a transaction takes one slot per started 32 KiB */
@@ -122,7 +123,7 @@ export function describe(tx: TypedTransaction, from: string, size = encodedSize(
 
 /** geth Transaction.Size: the canonical encoding, with the sidecar when a blob transaction carries one. */
 function encodedSize(tx: TypedTransaction): number {
-  return isBlob4844Tx(tx) && tx.blobs !== undefined ? tx.serializeNetworkWrapper().length : tx.serialize().length
+  return isBlob4844Tx(tx) && tx.blobs !== undefined ? tx.serializeNetworkWrapper().length : txBytes(tx).length
 }
 
 /** The sender, or "invalid sender" for a bad signature or another chain's transaction (geth's Sender error is not shown). */
