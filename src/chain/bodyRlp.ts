@@ -1,4 +1,24 @@
+import type { Block } from '@ethereumjs/block'
+import { RLP } from '@ethereumjs/rlp'
+import { Capability } from '@ethereumjs/tx'
+import type { NestedUint8Array } from '@ethereumjs/util'
+
 import { keccak256 } from '../crypto/keccak.ts'
+import { txBytes } from './txBytes.ts'
+
+/**
+ * A block's body as stored, rlp([txs, uncles, withdrawals?]): what RLP.encode(block.raw().slice(1)) gives, but typed
+ * transactions come from their remembered encoding (txBytes) instead of being serialized once more.
+ */
+export function encodeBody(block: Block): Uint8Array {
+  const body: NestedUint8Array = [
+    // a typed transaction is a byte string (type || payload); a legacy one its list of fields
+    block.transactions.map((tx) => (tx.supports(Capability.EIP2718TypedTransaction) ? txBytes(tx) : (tx.raw() as NestedUint8Array))),
+    block.uncleHeaders.map((uncle) => uncle.raw()),
+  ]
+  if (block.withdrawals !== undefined) body.push(block.withdrawals.map((w) => w.raw()))
+  return RLP.encode(body)
+}
 
 /**
  * Transaction hashes straight from a stored block body (rlp([txs, uncles, withdrawals?])), without decoding a

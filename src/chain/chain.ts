@@ -31,7 +31,7 @@ import { orderedTrieRoot } from '../execution/orderedTrie.ts'
 import type { AncestorHashes, ExecutedBlock, StateCacheLimits } from '../execution/executor.ts'
 import { recordBlockSize } from './blockSize.ts'
 import { blockLogsOf } from './blockLogs.ts'
-import { txHashesOfBody } from './bodyRlp.ts'
+import { encodeBody, txHashesOfBody } from './bodyRlp.ts'
 import { verifyExecutionHeader } from './headerRules.ts'
 import { txBytes } from './txBytes.ts'
 import { decodeReceiptList, encodeReceiptList } from './receipts.ts'
@@ -567,7 +567,7 @@ function writeBlockData(batch: WriteBatch, block: Block, receipts: ConsensusRece
   const { number } = block.header
   const hash = block.hash()
   batch.putHeader(number, hash, block.header.serialize())
-  batch.putBody(number, hash, RLP.encode(block.raw().slice(1)))
+  batch.putBody(number, hash, encodeBody(block))
   batch.putReceiptsRlp(number, hash, encodeReceiptList(receipts))
   batch.putTotalDifficulty(number, hash, td)
 }
