@@ -4,21 +4,8 @@ import { describe, it } from 'node:test'
 import { RLP } from '@ethereumjs/rlp'
 import { bytesToHex } from '@ethereumjs/util'
 
-import { encodeBody, txHashesOfBody } from '../../src/chain/bodyRlp.ts'
+import { txHashesOfBody } from '../../src/chain/bodyRlp.ts'
 import { reopenedExecutionApisChain } from './storedChain.ts'
-
-describe('the stored body', () => {
-  it('is what ethereumjs encodes for the block: legacy and typed transactions, uncles, withdrawals', async (t) => {
-    const chain = await reopenedExecutionApisChain(t)
-    let withdrawals = 0
-    for (let n = 1n; n <= chain.heads().latest.number; n++) {
-      const block = (await chain.getBlockByNumber(n))!
-      assert.deepEqual(encodeBody(block), RLP.encode(block.raw().slice(1)), `block ${n}`)
-      withdrawals += block.withdrawals?.length ?? 0
-    }
-    assert.ok(withdrawals > 0, 'the chain has withdrawals')
-  })
-})
 
 describe('transaction hashes from a stored body', () => {
   it("equal the decoded transactions' hashes, legacy and typed, and getBlockLogs pairs them with the receipts' logs", async (t) => {
