@@ -33,8 +33,8 @@ import { recordBlockSize } from './blockSize.ts'
 import { blockLogsOf } from './blockLogs.ts'
 import { encodeBody, txHashesOfBody } from './bodyRlp.ts'
 import { verifyExecutionHeader } from './headerRules.ts'
-import { txBytes } from './txBytes.ts'
 import { decodeReceiptList, encodeReceiptList } from './receipts.ts'
+import { txBytes } from './txBytes.ts'
 import type { BlockLogs, ChainReader, ConsensusReceipt, Heads, StateView, TxLocation } from './types.ts'
 
 /** What the chain needs from a consensus engine (Clique, or ethash/beacon for imported public-style chains). */
