@@ -18,6 +18,14 @@ describe('sealing schedule (geth clique.Prepare/Seal)', () => {
     assert.equal(sealSchedule({ ...outOfTurn, signers: 10, random: () => 0.5 }).delay, 3000 + 3750 + 1500) // 10 signers: 3000 ms
   })
 
+  it('out of turn, after in-turn blocks that arrived late: waits that long instead of the intake, at most a period', () => {
+    const outOfTurn = { ...base, inTurn: false, nowMs: 1_002_000, random: () => 0 }
+    assert.equal(sealSchedule({ ...outOfTurn, inTurnLateMs: 1000 }).delay, 3000 + 3750, 'earlier than the intake: the intake')
+    assert.equal(sealSchedule({ ...outOfTurn, inTurnLateMs: 4200 }).delay, 3000 + 4200)
+    assert.equal(sealSchedule({ ...outOfTurn, inTurnLateMs: 60_000 }).delay, 3000 + 5000, 'capped at the 5 s period')
+    assert.equal(sealSchedule({ ...base, nowMs: 1_002_000, inTurnLateMs: 4200 }).delay, 3000, 'in turn: no wait')
+  })
+
   it('a late parent: the timestamp is now and sealing starts at once (a restarted sealer resumes within a period)', () => {
     assert.deepEqual(sealSchedule({ ...base, nowMs: 2_000_400 }), { timestamp: 2000n, delay: 0 })
   })
