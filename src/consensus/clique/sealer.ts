@@ -165,7 +165,7 @@ export class Sealer extends EventEmitter<SealerEvents> {
 
   /**
    * Under load an in-turn block comes late (its build and every peer's import of it take longer), and an out-of-turn
-   * sealer that keeps geth's fixed delay seals a rival block at most heights: every node then executes both and
+   * sealer that keeps geth's fixed delay seals a rival block at many heights: every node then executes both and
    * drops one (a 4-node devnet at saturation: 12 of 40 heights, a fifth of all execution). So out of turn, this
    * sealer also waits as long as the latest in-turn blocks took to arrive, up to a period.
    */
