@@ -6,10 +6,11 @@
 import type { Block, BlockHeader } from '@ethereumjs/block'
 import { TransactionType } from '@ethereumjs/tx'
 import type { TypedTransaction } from '@ethereumjs/tx'
-import { bytesToBigInt, bytesToHex, createContractAddress } from '@ethereumjs/util'
+import { bytesToBigInt, bytesToHex, createAddressFromString, createContractAddress } from '@ethereumjs/util'
 
 import { blockSize } from '../chain/blockSize.ts'
 import type { ConsensusLog, ConsensusReceipt } from '../chain/types.ts'
+import { senderAddress } from '../crypto/senders.ts'
 
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json }
 export type JsonObject = { [key: string]: Json }
@@ -118,7 +119,7 @@ export function formatTransaction(tx: TypedTransaction, at?: TxInclusion): JsonO
     blockHash: at ? toData(at.blockHash) : null,
     blockNumber: at ? toQuantity(at.blockNumber) : null,
     blockTimestamp: at ? toQuantity(at.blockTimestamp) : null,
-    from: tx.getSenderAddress().toString(),
+    from: senderAddress(tx),
     gas: toQuantity(tx.gasLimit),
     // pending fee-market transactions show their fee cap, as geth
     gasPrice: toQuantity(gasPriceOf(tx, at?.baseFee)),
@@ -185,19 +186,19 @@ export function formatLog([address, topics, data]: ConsensusLog, header: BlockHe
 function formatReceipt(block: Block, receipts: ConsensusReceipt[], index: number, firstLogIndex: number): JsonObject {
   const tx = block.transactions[index]
   const receipt = receipts[index]
-  const from = tx.getSenderAddress()
+  const from = senderAddress(tx)
   const previousCumulative = index === 0 ? 0n : receipts[index - 1].cumulativeGasUsed
   const fields: JsonObject = {
     blockHash: toData(block.hash()),
     blockNumber: toQuantity(block.header.number),
     transactionHash: toData(tx.hash()),
     transactionIndex: toQuantity(index),
-    from: from.toString(),
+    from,
     to: tx.to ? tx.to.toString() : null,
     gasUsed: toQuantity(receipt.cumulativeGasUsed - previousCumulative),
     cumulativeGasUsed: toQuantity(receipt.cumulativeGasUsed),
     // geth derives it for every creation, failed ones included
-    contractAddress: tx.to === undefined ? createContractAddress(from, tx.nonce).toString() : null,
+    contractAddress: tx.to === undefined ? createContractAddress(createAddressFromString(from), tx.nonce).toString() : null,
     logs: receipt.logs.map((log, i) => formatLog(log, block.header, block.hash(), tx.hash(), index, firstLogIndex + i)),
     logsBloom: toData(receipt.logsBloom),
     type: toQuantity(tx.type),

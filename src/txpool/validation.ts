@@ -8,6 +8,7 @@ import type { TypedTransaction } from '@ethereumjs/tx'
 import { bytesToHex, eoaCode7702RecoverAuthority } from '@ethereumjs/util'
 
 import { txBytes } from '../chain/txBytes.ts'
+import { senderAddress } from '../crypto/senders.ts'
 import { TxPoolErrors } from './errors.ts'
 
 /** geth legacypool txSlotSize: a transaction takes one slot per started 32 KiB */
@@ -132,7 +133,7 @@ export function recoverSender(tx: TypedTransaction, chainId: bigint): string {
   const txChainId = isLegacyTx(tx) ? legacyChainId(tx.v as bigint) : tx.chainId
   if (txChainId !== undefined && txChainId !== chainId) throw TxPoolErrors.invalidSender()
   try {
-    return tx.getSenderAddress().toString()
+    return senderAddress(tx)
   } catch {
     throw TxPoolErrors.invalidSender()
   }

@@ -7,7 +7,7 @@ import type { FeeMarketEIP1559TxData } from '@ethereumjs/tx'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { SECP256K1_ORDER, bytesToHex, hexToBytes, randomBytes } from '@ethereumjs/util'
 
-import { recoverSendersAhead } from '../../src/crypto/senders.ts'
+import { recoverSendersAhead, senderAddress } from '../../src/crypto/senders.ts'
 import { RecoveryWorker, recoverPublicKey } from '../../src/crypto/secp256k1.ts'
 
 // no customCrypto: ethereumjs' own pure-JS recovery is the reference the worker's answers are checked against
@@ -31,6 +31,19 @@ function signedTxs(count: number): TypedTransaction[] {
 
 /** The same transaction decoded afresh: nothing cached, so ethereumjs recovers its sender itself. */
 const fresh = (tx: TypedTransaction) => (tx.type === 2 ? createFeeMarket1559TxFromRLP(tx.serialize(), { common: prague }) : createLegacyTxFromRLP(tx.serialize(), { common: tx.common }))
+
+describe('senderAddress', () => {
+  it("is ethereumjs's sender, lowercase hex, for typed, EIP-155 and pre-EIP-155 legacy transactions", () => {
+    for (const tx of signedTxs(9)) assert.equal(senderAddress(fresh(tx)), fresh(tx).getSenderAddress().toString())
+  })
+
+  it('throws for a signature that recovers nothing, as getSenderAddress does', () => {
+    const [tx] = signedTxs(1)
+    const forged = createFeeMarket1559Tx({ ...(tx.toJSON() as FeeMarketEIP1559TxData), r: SECP256K1_ORDER }, { common: prague })
+    assert.throws(() => forged.getSenderAddress())
+    assert.throws(() => senderAddress(forged))
+  })
+})
 
 describe('sender recovery ahead of import, on a worker thread', () => {
   let worker: RecoveryWorker

@@ -77,9 +77,9 @@ describe('queued and pending', () => {
     const txs = [2n, 1n, 0n].map((n) => transfer(dc, 1, n))
     let recoveries = 0
     const counted = txs.map((tx) => {
-      const recover = tx.getSenderAddress.bind(tx)
+      const recover = tx.getSenderPublicKey.bind(tx)
       // the transaction objects are frozen: count through a wrapper with the same prototype chain
-      return Object.create(tx, { getSenderAddress: { value: () => (recoveries++, recover()) } }) as typeof tx
+      return Object.create(tx, { getSenderPublicKey: { value: () => (recoveries++, recover()) } }) as typeof tx
     })
     for (const tx of counted) await pool.add(tx)
     assert.deepEqual(pool.status(), { pending: 3, queued: 0 })
