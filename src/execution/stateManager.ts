@@ -2,8 +2,8 @@ import type { Common } from '@ethereumjs/common'
 import { MerklePatriciaTrie } from '@ethereumjs/mpt'
 import { RLP } from '@ethereumjs/rlp'
 import { Caches, MerkleStateManager } from '@ethereumjs/statemanager'
-import { ValueEncoding, createAccountFromRLP, createAddressFromString, unprefixedHexToBytes } from '@ethereumjs/util'
-import type { Account, Address } from '@ethereumjs/util'
+import { Account, ValueEncoding, createAccountFromRLP, createAddressFromString, unprefixedHexToBytes } from '@ethereumjs/util'
+import type { Address } from '@ethereumjs/util'
 
 import type { TrieNodeStore } from '../db/chaindb.ts'
 import { applyTrieWrites, readTrieValue } from './trieBatch.ts'
@@ -20,12 +20,40 @@ const RLP_EMPTY_STRING = Uint8Array.of(0x80)
  * that miss the caches walk the trie directly (readTrieValue); the caching around them is the base class's.
  */
 export class BatchedStateManager extends MerkleStateManager {
+  /**
+   * Accounts decoded, by the RLP the account cache holds them as. ethereumjs caches accounts encoded and decodes one on
+   * every read; runTx reads the sender, the recipient and the coinbase several times per transaction, in between the
+   * writes. Readers get copies, because the VM changes the accounts it reads before it puts them back.
+   */
+  private readonly decodedAccounts = new WeakMap<Uint8Array, Account>()
+
   override async getAccount(address: Address): Promise<Account | undefined> {
     const elem = this._caches?.account?.get(address)
-    if (elem !== undefined) return elem.accountRLP !== undefined ? createAccountFromRLP(elem.accountRLP) : undefined
+    if (elem !== undefined) return elem.accountRLP !== undefined ? copyAccount(this.decoded(elem.accountRLP)) : undefined
     const rlp = await readTrieValue(this._trie, address.bytes)
     const account = rlp !== null ? createAccountFromRLP(rlp) : undefined
-    this._caches?.account?.put(address, account)
+    this.cacheAccount(address, account)
+    return account
+  }
+
+  override async putAccount(address: Address, account: Account | undefined): Promise<void> {
+    if (this._caches?.account === undefined) return super.putAccount(address, account)
+    if (account === undefined) this._caches.account.del(address)
+    else this.cacheAccount(address, account)
+  }
+
+  /** into the account cache, remembering the account under the RLP the cache encodes it to */
+  private cacheAccount(address: Address, account: Account | undefined): void {
+    const cache = this._caches?.account
+    if (cache === undefined) return
+    cache.put(address, account)
+    const rlp = account !== undefined ? cache.get(address)?.accountRLP : undefined
+    if (rlp !== undefined) this.decodedAccounts.set(rlp, copyAccount(account!))
+  }
+
+  private decoded(rlp: Uint8Array): Account {
+    let account = this.decodedAccounts.get(rlp)
+    if (account === undefined) this.decodedAccounts.set(rlp, (account = createAccountFromRLP(rlp)))
     return account
   }
 
@@ -83,4 +111,9 @@ export class BatchedStateManager extends MerkleStateManager {
 export function newStateManager(store: TrieNodeStore, common: Common): BatchedStateManager {
   const trie = new MerklePatriciaTrie({ db: store, useKeyHashing: true, valueEncoding: ValueEncoding.Bytes, common })
   return new BatchedStateManager({ trie, caches: new Caches(), common })
+}
+
+/** Fields are replaced, never changed in place (bigints, and byte arrays ethereumjs treats as values), so a copy may share them. */
+function copyAccount(account: Account): Account {
+  return new Account(account.nonce, account.balance, account.storageRoot, account.codeHash)
 }
