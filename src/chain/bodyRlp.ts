@@ -1,9 +1,9 @@
 import type { Block } from '@ethereumjs/block'
-import { RLP } from '@ethereumjs/rlp'
 import { Capability } from '@ethereumjs/tx'
 import type { NestedUint8Array } from '@ethereumjs/util'
 
 import { keccak256 } from '../crypto/keccak.ts'
+import { encodeRlp } from './rlp.ts'
 import { txBytes } from './txBytes.ts'
 
 /**
@@ -17,7 +17,7 @@ export function encodeBody(block: Block): Uint8Array {
     block.uncleHeaders.map((uncle) => uncle.raw()),
   ]
   if (block.withdrawals !== undefined) body.push(block.withdrawals.map((w) => w.raw()))
-  return RLP.encode(body)
+  return encodeRlp(body)
 }
 
 /**

@@ -1,6 +1,7 @@
 import { RLP } from '@ethereumjs/rlp'
 import type { NestedUint8Array } from '@ethereumjs/rlp'
 
+import { encodeRlp } from '../chain/rlp.ts'
 import { keccak256 } from '../crypto/keccak.ts'
 
 /** keccak256(RLP("")): the root of an empty trie */
@@ -16,7 +17,7 @@ export function orderedTrieRoot(values: Uint8Array[]): Uint8Array {
   if (values.length === 0) return EMPTY_ROOT
   const entries = values.map((value, i) => ({ key: nibbles(RLP.encode(i)), value }))
   entries.sort((a, b) => compareNibbles(a.key, b.key))
-  return keccak256(RLP.encode(node(entries, 0, entries.length, 0)))
+  return keccak256(encodeRlp(node(entries, 0, entries.length, 0)))
 }
 
 interface Entry {
@@ -51,7 +52,7 @@ function node(entries: Entry[], from: number, to: number, depth: number): Nested
 
 /** A child as its parent holds it: inline when its encoding is under 32 bytes, else its hash. */
 function reference(child: NestedUint8Array | Uint8Array[]): Uint8Array | NestedUint8Array {
-  const encoded = RLP.encode(child)
+  const encoded = encodeRlp(child)
   return encoded.length < 32 ? child : keccak256(encoded)
 }
 

@@ -4,6 +4,7 @@ import type { MerklePatriciaTrie } from '@ethereumjs/mpt'
 import { RLP } from '@ethereumjs/rlp'
 import { KECCAK256_RLP, equalsBytes } from '@ethereumjs/util'
 
+import { encodeRlp } from '../chain/rlp.ts'
 import { keccak256 } from '../crypto/keccak.ts'
 
 /**
@@ -202,7 +203,7 @@ function commitRoot(root: Ref, stored: { type: 'put'; key: Uint8Array; value: Ui
   if (root instanceof Uint8Array) return root
   if (root.hash !== undefined) return root.hash
   // the root is stored by its hash even when its encoding is shorter than 32 bytes
-  const encoded = RLP.encode(itemOf(root, stored))
+  const encoded = encodeRlp(itemOf(root, stored))
   const hash = keccak256(encoded)
   stored.push({ type: 'put', key: hash, value: encoded })
   return hash
@@ -214,7 +215,7 @@ function refItem(ref: Ref, stored: { type: 'put'; key: Uint8Array; value: Uint8A
   if (ref instanceof Uint8Array) return ref
   if (ref.hash !== undefined) return ref.hash
   const item = itemOf(ref, stored)
-  const encoded = RLP.encode(item)
+  const encoded = encodeRlp(item)
   if (encoded.length < 32) return item
   const hash = keccak256(encoded)
   stored.push({ type: 'put', key: hash, value: encoded })
