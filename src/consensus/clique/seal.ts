@@ -14,7 +14,7 @@ import { bytesToHex, concatBytes } from '@ethereumjs/util'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { keccak_256 } from '@noble/hashes/sha3.js'
 
-import { recoverPublicKey } from '../../crypto/secp256k1.ts'
+import { publicKeyToAddress, recoverPublicKey } from '../../crypto/secp256k1.ts'
 import { CliqueError, CliqueErrors } from './errors.ts'
 
 /** Bytes at the start of extraData reserved for signer vanity. */
@@ -141,8 +141,4 @@ export function replaceSeal(extraData: Uint8Array, seal: Uint8Array): Uint8Array
 /** Address of a secp256k1 private key. */
 export function privateKeyToAddress(privateKey: Uint8Array): AddressHex {
   return publicKeyToAddress(secp256k1.getPublicKey(privateKey, false))
-}
-
-function publicKeyToAddress(uncompressed: Uint8Array): AddressHex {
-  return bytesToHex(keccak_256(uncompressed.subarray(1)).subarray(12)) as AddressHex
 }
