@@ -1,10 +1,6 @@
 import { createRequire } from 'node:module'
 import { Worker } from 'node:worker_threads'
 
-import { bytesToHex } from '@ethereumjs/util'
-
-import { keccak256 } from './keccak.ts'
-
 interface NativeSecp256k1 {
   ecdsaRecover(sig: Uint8Array, recid: number, msg32: Uint8Array, compressed: boolean): Uint8Array
 }
@@ -21,14 +17,6 @@ const native = createRequire(import.meta.url)('secp256k1') as NativeSecp256k1
  */
 export function recoverPublicKey(hash: Uint8Array, rs: Uint8Array, recovery: number): Uint8Array {
   return native.ecdsaRecover(rs, recovery, hash, false)
-}
-
-/**
- * The address of a public key, 64 bytes (x || y) or 65 (0x04 prefix): the last 20 bytes of keccak256(x || y), as
- * lowercase 0x-prefixed hex. The native keccak: ethereumjs's publicToAddress hashes with pure-JS noble (~9 us).
- */
-export function publicKeyToAddress(publicKey: Uint8Array): `0x${string}` {
-  return bytesToHex(keccak256(publicKey.length === 65 ? publicKey.subarray(1) : publicKey).subarray(12))
 }
 
 /** One request to RecoveryWorker: message hash (32) || r || s (64) || recovery id (1). */

@@ -1,9 +1,18 @@
 import { Capability } from '@ethereumjs/tx'
 import type { TypedTransaction } from '@ethereumjs/tx'
-import { SECP256K1_ORDER, SECP256K1_ORDER_DIV_2, bigIntToBytes, calculateSigRecovery, setLengthLeft } from '@ethereumjs/util'
+import { SECP256K1_ORDER, SECP256K1_ORDER_DIV_2, bigIntToBytes, bytesToHex, calculateSigRecovery, setLengthLeft } from '@ethereumjs/util'
 
-import { RECOVERY_ITEM_BYTES, publicKeyToAddress } from './secp256k1.ts'
+import { keccak256 } from './keccak.ts'
+import { RECOVERY_ITEM_BYTES } from './secp256k1.ts'
 import type { RecoveryWorker } from './secp256k1.ts'
+
+/**
+ * The address of a public key, 64 bytes (x || y) or 65 (0x04 prefix): the last 20 bytes of keccak256(x || y), as
+ * lowercase 0x-prefixed hex. The native keccak: ethereumjs's publicToAddress hashes with pure-JS noble (~9 us).
+ */
+export function publicKeyToAddress(publicKey: Uint8Array): `0x${string}` {
+  return bytesToHex(keccak256(publicKey.length === 65 ? publicKey.subarray(1) : publicKey).subarray(12))
+}
 
 /**
  * The sender, lowercase 0x-prefixed, as `tx.getSenderAddress().toString()` but with the native keccak (ethereumjs's

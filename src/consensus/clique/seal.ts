@@ -14,7 +14,8 @@ import { bytesToHex, concatBytes } from '@ethereumjs/util'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { keccak_256 } from '@noble/hashes/sha3.js'
 
-import { publicKeyToAddress, recoverPublicKey } from '../../crypto/secp256k1.ts'
+import { recoverPublicKey } from '../../crypto/secp256k1.ts'
+import { publicKeyToAddress } from '../../crypto/senders.ts'
 import { CliqueError, CliqueErrors } from './errors.ts'
 
 /** Bytes at the start of extraData reserved for signer vanity. */
