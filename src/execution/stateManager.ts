@@ -2,7 +2,7 @@ import type { Common } from '@ethereumjs/common'
 import { MerklePatriciaTrie } from '@ethereumjs/mpt'
 import { RLP } from '@ethereumjs/rlp'
 import { Caches, MerkleStateManager } from '@ethereumjs/statemanager'
-import { Account, ValueEncoding, createAccountFromRLP, createAddressFromString, unprefixedHexToBytes } from '@ethereumjs/util'
+import { Account, ValueEncoding, createAccountFromRLP, createAddressFromString, unpadBytes, unprefixedHexToBytes } from '@ethereumjs/util'
 import type { Address } from '@ethereumjs/util'
 
 import type { TrieNodeStore } from '../db/chaindb.ts'
@@ -66,6 +66,21 @@ export class BatchedStateManager extends MerkleStateManager {
     const value = this._prefixStorageTrieKeys ? await this._getStorageTrie(address, account).get(key) : await readTrieValue(this._getStorageTrie(address, account), key)
     this._caches?.storage?.put(address, key, value ?? RLP_EMPTY_STRING)
     return RLP.decode(value ?? new Uint8Array(0)) as Uint8Array
+  }
+
+  /**
+   * Into the storage cache only; flush writes the slots. MerkleStateManager.putStorage (10.1.3) writes the storage
+   * trie at once as well (`cache.put(...) ?? write(...)`, and put returns nothing), so every SSTORE walked and
+   * re-hashed the storage trie and left its intermediate nodes in the block's batch, and a failed write was never
+   * reported (it runs inside a promise executor) and never settled.
+   */
+  override async putStorage(address: Address, key: Uint8Array, value: Uint8Array): Promise<void> {
+    const storage = this._caches?.storage
+    if (storage === undefined) return super.putStorage(address, key, value)
+    if (key.length !== 32) throw new Error('Storage key must be 32 bytes long')
+    if (value.length > 32) throw new Error('Storage value cannot be longer than 32 bytes')
+    if ((await this.getAccount(address)) === undefined) throw new Error('putStorage() called on non-existing account')
+    storage.put(address, key, RLP.encode(unpadBytes(value)))
   }
 
   override async flush(): Promise<void> {

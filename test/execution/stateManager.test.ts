@@ -77,3 +77,37 @@ describe('BatchedStateManager accounts', () => {
     assert.equal((await batched.getAccount(alice))!.nonce, 4n)
   })
 })
+
+describe('BatchedStateManager storage', () => {
+  const slot = (n: number) => new Uint8Array(32).fill(n)
+
+  it("writes slots only when flushed, reaching ethereumjs's storage and state roots through deletes and reverts", async () => {
+    const db = new MapDB<string, Uint8Array>()
+    const batched = new BatchedStateManager({ trie: new MerklePatriciaTrie({ db, useKeyHashing: true, valueEncoding: ValueEncoding.Bytes, common }), caches: new Caches(), common })
+    const [, reference] = managers()
+    for (const state of [batched, reference]) {
+      await state.putAccount(alice, new Account(0n, 1n))
+      await state.flush()
+    }
+    for (let block = 1; block <= 3; block++) {
+      const stored = db._database.size
+      for (const state of [batched, reference]) {
+        // as a block builder does: the transactions' checkpoints inside one for the block (the outermost commit flushes)
+        await state.checkpoint()
+        await state.checkpoint()
+        for (let i = 1; i <= 4; i++) await state.putStorage(alice, slot(i), Uint8Array.of(block * 10 + i))
+        await state.putStorage(alice, slot(block), new Uint8Array()) // a delete
+        await state.commit()
+        await state.checkpoint()
+        await state.putStorage(alice, slot(9), Uint8Array.of(99))
+        await state.revert()
+      }
+      assert.equal(db._database.size, stored, `block ${block}: no trie node is stored before the flush`)
+      assert.deepEqual(await batched.getStorage(alice, slot(block)), new Uint8Array(), 'a deleted slot reads empty before the flush')
+      for (const state of [batched, reference]) await state.commit()
+      assert.equal(bytesToHex(await batched.getStateRoot()), bytesToHex(await reference.getStateRoot()), `block ${block}`)
+      assert.deepEqual(fields(await batched.getAccount(alice)), fields(await reference.getAccount(alice)))
+      for (const i of [1, 2, 3, 4, 9]) assert.deepEqual(await batched.getStorage(alice, slot(i)), await reference.getStorage(alice, slot(i)), `slot ${i}`)
+    }
+  })
+})
