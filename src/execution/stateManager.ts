@@ -77,10 +77,7 @@ export class BatchedStateManager extends MerkleStateManager {
   override async putStorage(address: Address, key: Uint8Array, value: Uint8Array): Promise<void> {
     const storage = this._caches?.storage
     if (storage === undefined) return super.putStorage(address, key, value)
-    if (key.length !== 32) throw new Error('Storage key must be 32 bytes long')
-    if (value.length > 32) throw new Error('Storage value cannot be longer than 32 bytes')
-    if ((await this.getAccount(address)) === undefined) throw new Error('putStorage() called on non-existing account')
-    storage.put(address, key, RLP.encode(unpadBytes(value)))
+    return putStorageInCache(storage, (a) => this.getAccount(a), address, key, value)
   }
 
   override async flush(): Promise<void> {
@@ -121,6 +118,23 @@ export class BatchedStateManager extends MerkleStateManager {
       storageOwners: Math.max(caches?.storage?.size() ?? 0, Object.keys(this._storageTries).length),
     }
   }
+}
+
+/**
+ * MerkleStateManager.putStorage with caches, minus its immediate storage-trie write (see BatchedStateManager.putStorage):
+ * the slot goes into `storage`, with the base class's checks, and the flush writes it.
+ */
+export async function putStorageInCache(
+  storage: NonNullable<Caches['storage']>,
+  getAccount: (address: Address) => Promise<Account | undefined>,
+  address: Address,
+  key: Uint8Array,
+  value: Uint8Array,
+): Promise<void> {
+  if (key.length !== 32) throw new Error('Storage key must be 32 bytes long')
+  if (value.length > 32) throw new Error('Storage value cannot be longer than 32 bytes')
+  if ((await getAccount(address)) === undefined) throw new Error('putStorage() called on non-existing account')
+  storage.put(address, key, RLP.encode(unpadBytes(value)))
 }
 
 export function newStateManager(store: TrieNodeStore, common: Common): BatchedStateManager {

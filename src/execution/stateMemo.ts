@@ -17,6 +17,7 @@ import { RLP } from '@ethereumjs/rlp'
 import type { StateView } from '../chain/types.ts'
 import type { TrieNodeStore } from '../db/chaindb.ts'
 import { Lru } from '../db/lru.ts'
+import { putStorageInCache } from './stateManager.ts'
 
 /** an empty storage slot as ethereumjs's storage cache writes it (RLP of nothing) */
 const EMPTY_SLOT = Uint8Array.of(0x80)
@@ -70,6 +71,13 @@ export class MemoStateManager extends MerkleStateManager {
     }
     this._caches?.storage?.put(address, slot, stored)
     return RLP.decode(stored) as Uint8Array
+  }
+
+  /** into the storage cache only, as BatchedStateManager.putStorage (ethereumjs also writes the storage trie at once) */
+  override async putStorage(address: Address, key: Uint8Array, value: Uint8Array): Promise<void> {
+    const storage = this._caches?.storage
+    if (storage === undefined) return super.putStorage(address, key, value)
+    return putStorageInCache(storage, (a) => this.getAccount(a), address, key, value)
   }
 
   override async getCode(address: Address): Promise<Uint8Array> {
