@@ -12,10 +12,30 @@ export const fixture = (rel: string) => join(FIXTURES, rel)
 export const readFixture = (rel: string) => readFileSync(fixture(rel), 'utf8')
 export const expectedClique = JSON.parse(readFixture('clique/expected.json'))
 
-/** A fresh directory removed when the test ends. */
+const teardowns = new WeakMap<TestContext, (() => unknown)[]>()
+
+/**
+ * Runs `fn` when the test ends, in reverse order of registration, as a node stops its parts (node:test runs its own
+ * after hooks in order of registration: a chain opened first would close while the network on it still imports).
+ */
+export function deferCleanup(t: TestContext, fn: () => unknown): void {
+  let fns = teardowns.get(t)
+  if (fns === undefined) {
+    const registered: (() => unknown)[] = (fns = [])
+    teardowns.set(t, registered)
+    t.after(async () => {
+      const failures: unknown[] = []
+      for (const f of registered.reverse()) await Promise.resolve().then(f).catch((err: unknown) => failures.push(err))
+      if (failures.length > 0) throw failures[0]
+    })
+  }
+  fns.push(fn)
+}
+
+/** A fresh directory removed when the test ends (after what was registered with deferCleanup later). */
 export function tempDir(t: TestContext, name = 'cairn-'): string {
   const dir = mkdtempSync(join(tmpdir(), name))
-  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  deferCleanup(t, () => rmSync(dir, { recursive: true, force: true }))
   return dir
 }
 

@@ -16,7 +16,7 @@ import { Network } from '../../src/net/network.ts'
 import type { GossipTxPool } from '../../src/net/network.ts'
 import { generateNodeKey } from '../../src/net/nodekey.ts'
 import { Synchronizer } from '../../src/sync/synchronizer.ts'
-import { tempDir } from '../helpers.ts'
+import { deferCleanup, tempDir } from '../helpers.ts'
 
 export const [A, B, C] = devAccounts(3)
 
@@ -31,7 +31,7 @@ export async function openChain(t: TestContext, genesis: string): Promise<Chain>
   const dir = tempDir(t)
   await Chain.init(dir, genesis)
   const chain = await Chain.open(dir)
-  t.after(() => chain.close())
+  deferCleanup(t, () => chain.close())
   return chain
 }
 
@@ -100,7 +100,7 @@ export async function startNode(
   await sync.serve()
   await network.start()
   sync.start()
-  t.after(async () => {
+  deferCleanup(t, async () => {
     sync.stop()
     await network.stop()
   })
