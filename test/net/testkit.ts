@@ -11,6 +11,7 @@ import { buildCliqueGenesis } from '../../src/config/genesisBuilder.ts'
 import type { CliqueEngine } from '../../src/consensus/clique/engine.ts'
 import { recoverSigner } from '../../src/consensus/clique/seal.ts'
 import { Sealer } from '../../src/consensus/clique/sealer.ts'
+import type { SealerOptions } from '../../src/consensus/clique/sealer.ts'
 import type { HostConfig } from '../../src/net/host.ts'
 import { Network } from '../../src/net/network.ts'
 import type { GossipTxPool } from '../../src/net/network.ts'
@@ -35,7 +36,7 @@ export async function openChain(t: TestContext, genesis: string): Promise<Chain>
   return chain
 }
 
-export function sealerFor(chain: Chain, key: string, extra: { canSeal?: () => boolean; interval?: number } = {}): Sealer {
+export function sealerFor(chain: Chain, key: string, extra: Pick<SealerOptions, 'canSeal' | 'interval' | 'now' | 'random'> = {}): Sealer {
   return new Sealer({ chain, engine: chain.engine as CliqueEngine, signerKey: hexToBytes(key as `0x${string}`), log: testLogger(), ...extra })
 }
 
