@@ -18,7 +18,7 @@ import { EXTRA_SEAL, EXTRA_VANITY, privateKeyToAddress, sealBlock } from '../../
 import { TxPoolError } from '../../src/txpool/errors.ts'
 import { TxPool } from '../../src/txpool/txpool.ts'
 import type { TxPoolOptions } from '../../src/txpool/txpool.ts'
-import { tempDir } from '../helpers.ts'
+import { deferCleanup, tempDir } from '../helpers.ts'
 
 export const GWEI = 1_000_000_000n
 /** the dev genesis base fee */
@@ -42,7 +42,7 @@ export async function devChain(t: TestContext, edit?: (genesis: { config: Record
   edit?.(genesis)
   await Chain.init(dir, JSON.stringify(genesis))
   const chain = await Chain.open(dir)
-  t.after(() => chain.close())
+  deferCleanup(t, () => chain.close())
   const accounts = devAccounts(10)
   return {
     chain,
@@ -131,7 +131,7 @@ export async function mine(dc: DevChain, txs: Iterable<TypedTransaction>, o: { p
 export async function startPool(t: TestContext, dc: DevChain, opts: TxPoolOptions = {}): Promise<TxPool> {
   const pool = new TxPool(dc.chain, opts)
   await pool.start()
-  t.after(() => pool.stop())
+  deferCleanup(t, () => pool.stop())
   return pool
 }
 

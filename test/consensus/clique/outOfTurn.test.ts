@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 
 import { recoverSigner } from '../../../src/consensus/clique/seal.ts'
+import { deferCleanup } from '../../helpers.ts'
 import { A, B, C, genesisJson, openChain, sealerFor } from '../../net/testkit.ts'
 
 describe('an out-of-turn sealer and a peer block on its way', () => {
@@ -25,7 +26,7 @@ describe('an out-of-turn sealer and a peer block on its way', () => {
     const sealed: bigint[] = []
     sealer.on('sealed', (b) => sealed.push(b.header.number))
     sealer.start()
-    t.after(() => sealer.stop())
+    deferCleanup(t, () => sealer.stop())
     // out of turn at period 1 with 3 signers: the in-turn intake (300 ms) and a wiggle of up to 1 s, then the timer has fired
     await new Promise((resolve) => setTimeout(resolve, 2_500))
     assert.equal(sealed.length, 0, 'sealed out of turn while a block for that height was being imported')
@@ -40,7 +41,7 @@ describe('an out-of-turn sealer and a peer block on its way', () => {
   it('waits as long as the latest in-turn blocks arrived late; its own blocks do not count as arrivals', { timeout: 30_000 }, async (t) => {
     const genesis = genesisJson({ period: 1, signers: [A.address, B.address, C.address] })
     const [own, peer] = [await openChain(t, genesis), await openChain(t, genesis)]
-    // by address: block n is sorted[n % 3]'s turn; the sealer under test is sorted[0], out of turn at blocks 1, 2 and 4
+    // by address: block n is sorted[n % 3]'s turn; the sealer under test is sorted[0], out of turn at blocks 1, 2 and 5
     const sorted = [A, B, C].sort((x, y) => x.address.toLowerCase().localeCompare(y.address.toLowerCase()))
     const realSetTimeout = globalThis.setTimeout
     // a block stamped in the future is refused (as geth's clique does): each one is sealed once its second has come
@@ -58,13 +59,13 @@ describe('an out-of-turn sealer and a peer block on its way', () => {
       delays.push(ms ?? 0)
       return realSetTimeout(() => {}, 0)
     }) as typeof setTimeout
-    t.after(() => {
+    deferCleanup(t, () => {
       globalThis.setTimeout = realSetTimeout
     })
     let now = Number(block1.header.timestamp) * 1000 + 700
     const sealer = sealerFor(own, sorted[0].privateKey, { interval: 1, now: () => now, random: () => 0 })
     sealer.start()
-    t.after(() => sealer.stop())
+    deferCleanup(t, () => sealer.stop())
     const delayOfAttempt = async (n: number) => {
       for (let i = 0; i < 200 && delays.length < n; i++) await new Promise((r) => setImmediate(r))
       assert.equal(delays.length, n, `attempt ${n} set no timer`)

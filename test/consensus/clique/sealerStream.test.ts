@@ -4,6 +4,7 @@ import { describe, it } from 'node:test'
 import { createLogger } from '../../../src/cli/log.ts'
 import type { CliqueEngine } from '../../../src/consensus/clique/engine.ts'
 import { Sealer } from '../../../src/consensus/clique/sealer.ts'
+import { deferCleanup } from '../../helpers.ts'
 import { devChain, startPool, transfer } from '../../txpool/testkit.ts'
 
 describe('Sealer under a steady stream of transactions', () => {
@@ -14,7 +15,7 @@ describe('Sealer under a steady stream of transactions', () => {
     const sealedWithTxs: number[] = []
     sealer.on('sealed', (b) => b.transactions.length > 0 && sealedWithTxs.push(Number(b.header.number)))
     sealer.start()
-    t.after(() => sealer.stop())
+    deferCleanup(t, () => sealer.stop())
 
     // a transaction every 5 ms for 3.5 s from 8 senders: arrivals during every build
     const nonces: bigint[] = new Array<bigint>(8).fill(0n)
