@@ -22,6 +22,9 @@ export function senderAddress(tx: TypedTransaction): string {
   return publicKeyToAddress(tx.getSenderPublicKey())
 }
 
+/** Fills the sender caches of `txs` off the main thread (see recoverSendersAhead); never rejects. */
+export type SenderRecovery = (txs: readonly TypedTransaction[]) => Promise<void>
+
 /**
  * Recovers the senders of `txs` on `worker` and leaves each in its transaction's cache, where block validation and
  * execution find it instead of recovering again on the main thread (~7 % of an import's main thread). What it cannot

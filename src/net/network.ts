@@ -14,6 +14,7 @@ import { sha256 } from '@noble/hashes/sha2.js'
 import { BlockImportError } from '../chain/chain.ts'
 import type { Chain } from '../chain/chain.ts'
 import type { Logger } from '../cli/log.ts'
+import type { SenderRecovery } from '../crypto/senders.ts'
 import { forkIdAt, forkSchedule } from './forkid.ts'
 import type { ForkSchedule } from './forkid.ts'
 import { createHost, PeerGate, peerOf, selfAddrs } from './host.ts'
@@ -70,6 +71,11 @@ export interface NetworkOptions {
   host: HostConfig
   log: Logger
   txpool?: GossipTxPool
+  /**
+   * Recovers the senders of transactions from peers off the main thread, one call per message, before the pool
+   * checks them; without it the pool recovers each on the main thread, where a sealer's block waits behind them.
+   */
+  recoverSenders?: SenderRecovery
   /** how long a peer that sent an invalid block (or too much garbage) stays banned */
   banMs?: number
   /** how often peers are re-dialled and asked for more peers */
@@ -575,6 +581,7 @@ export class Network extends EventEmitter<NetworkEvents> {
       this.penalise(from, `undecodable pooled transactions: ${(err as Error).message}`)
       throw err
     }
+    await this.recoverNewSenders(pool, txs, txs.map((tx) => bytesToHex(tx.hash())))
     const refused = await pool.addRemotes(txs)
     if (refused.some((r) => r !== undefined && INVALID_TX_CODES.has(r.code))) this.penalise(from, 'invalid pooled transaction')
     return []
@@ -593,6 +600,7 @@ export class Network extends EventEmitter<NetworkEvents> {
       return 'reject' as TopicValidatorResult
     }
     const hashes = txs.map((tx) => bytesToHex(tx.hash()))
+    await this.recoverNewSenders(pool, txs, hashes)
     // before the pool takes them: it may announce them as pending before it answers
     for (const hash of hashes) this.rememberGossiped(hash)
     const refused = await pool.addRemotes(txs)
@@ -607,6 +615,14 @@ export class Network extends EventEmitter<NetworkEvents> {
    */
   private async blockImportsFirst(): Promise<void> {
     if (this.opts.chain.importing) await this.opts.chain.settled()
+  }
+
+  /** the senders of those of `txs` the pool lacks, recovered off the main thread (the pool refuses the others unread) */
+  private async recoverNewSenders(pool: GossipTxPool, txs: TypedTransaction[], hashes: string[]): Promise<void> {
+    const recover = this.opts.recoverSenders
+    if (recover === undefined) return
+    const fresh = txs.filter((_, i) => !pool.has(hashes[i]))
+    if (fresh.length > 0) await recover(fresh)
   }
 
   private rememberGossiped(hash: string): void {

@@ -7,6 +7,9 @@ import type { Chain } from '../chain/chain.ts'
 import { UsageError, intFlag } from '../cli/flags.ts'
 import type { Flags } from '../cli/flags.ts'
 import type { Logger } from '../cli/log.ts'
+import { RecoveryWorker } from '../crypto/secp256k1.ts'
+import { recoverSendersAhead } from '../crypto/senders.ts'
+import type { SenderRecovery } from '../crypto/senders.ts'
 import { parsePeerAddrs } from '../net/host.ts'
 import type { HostConfig } from '../net/host.ts'
 import { Network } from '../net/network.ts'
@@ -81,19 +84,31 @@ export async function startP2p(chain: Chain, txpool: GossipTxPool, flags: Flags,
     return undefined
   }
   const host = await hostConfigFromFlags(flags, flags.nodekey !== undefined ? resolve(flags.nodekey) : join(datadir, 'nodekey'), log)
-  const network = await Network.create({ chain, host, log, txpool })
+  // peers' transactions and synced blocks have their senders recovered on a thread of their own
+  const recovery = RecoveryWorker.start()
+  const recoverSenders: SenderRecovery = (txs) => recoverSendersAhead(recovery, txs)
+  let network: Network
+  try {
+    network = await Network.create({ chain, host, log, txpool, recoverSenders })
+  } catch (err) {
+    await recovery.close()
+    throw err
+  }
   // with no peer to wait for, a sealer need not wait for one
   const lonely = host.staticNodes.length === 0 && (!host.discovery || host.bootnodes.length === 0)
-  const sync = new Synchronizer({ chain, network, log, ...(lonely ? { startupWaitMs: 0 } : {}) })
-  await sync.serve()
-  await network.start()
-  sync.start()
-  return {
-    network,
-    sync,
-    stop: async () => {
-      sync.stop()
-      await network.stop()
-    },
+  const sync = new Synchronizer({ chain, network, log, recoverSenders, ...(lonely ? { startupWaitMs: 0 } : {}) })
+  const stop = async () => {
+    sync.stop()
+    await network.stop()
+    await recovery.close()
   }
+  try {
+    await sync.serve()
+    await network.start()
+  } catch (err) {
+    await stop()
+    throw err
+  }
+  sync.start()
+  return { network, sync, stop }
 }

@@ -4,6 +4,7 @@ import { bytesToHex, equalsBytes } from '@ethereumjs/util'
 
 import type { Chain } from '../chain/chain.ts'
 import type { Logger } from '../cli/log.ts'
+import type { SenderRecovery } from '../crypto/senders.ts'
 import { importFailureKind } from '../net/network.ts'
 import type { ChainPeer, Network } from '../net/network.ts'
 import { MAX_BLOCKS_PER_REQUEST, requestBlocksByHash, requestBlocksByRange, serveBlocks } from './protocols.ts'
@@ -18,6 +19,8 @@ export interface SynchronizerOptions {
   chain: Chain
   network: Network
   log: Logger
+  /** recovers the senders of fetched blocks off the main thread, ahead of their import */
+  recoverSenders?: SenderRecovery
   /** how long a starting node waits for a first peer before it may seal on its own chain */
   startupWaitMs?: number
   /** how often peers' heads are compared with ours */
@@ -41,6 +44,7 @@ export class Synchronizer {
   private readonly chain: Chain
   private readonly network: Network
   private readonly log: Logger
+  private readonly recoverSenders: SenderRecovery | undefined
   private readonly startupWaitMs: number
   private readonly intervalMs: number
   private syncing: SyncProgress | undefined
@@ -57,6 +61,7 @@ export class Synchronizer {
     this.chain = opts.chain
     this.network = opts.network
     this.log = opts.log
+    this.recoverSenders = opts.recoverSenders
     this.startupWaitMs = opts.startupWaitMs ?? 3_000
     this.intervalMs = opts.intervalMs ?? 5_000
   }
@@ -207,7 +212,11 @@ export class Synchronizer {
 
   /** Imports blocks in order; an invalid one bans the peer that served it. False when the peer is done for. */
   private async importAll(blocks: Block[], from: PeerId): Promise<boolean> {
-    for (const block of blocks) {
+    // each block's senders are recovered while the blocks before it are imported
+    const recover = this.recoverSenders
+    const ahead = blocks.map((b) => (recover !== undefined && b.transactions.length > 0 ? recover(b.transactions) : undefined))
+    for (const [i, block] of blocks.entries()) {
+      await ahead[i]
       try {
         await this.chain.importBlock(block)
       } catch (err) {

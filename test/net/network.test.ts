@@ -5,7 +5,10 @@ import { createBlock } from '@ethereumjs/block'
 import { bytesToHex } from '@ethereumjs/util'
 
 import { requestBlocksByRange } from '../../src/sync/protocols.ts'
-import { C, extend, genesisJson, openChain, startNode, waitFor } from './testkit.ts'
+import { TxPool } from '../../src/txpool/txpool.ts'
+import { deferCleanup } from '../helpers.ts'
+import { devChain, transfer } from '../txpool/testkit.ts'
+import { C, extend, genesisJson, openChain, recordingRecovery, startNode, waitFor } from './testkit.ts'
 import type { NetNode } from './testkit.ts'
 
 const GENESIS = genesisJson()
@@ -101,5 +104,32 @@ describe('p2p network (libp2p on 127.0.0.1)', () => {
     assert.ok(served >= 10 && served <= 30, `a burst of 2048 blocks' worth of requests is served (${served})`)
     assert.ok(refused >= 9, `then requests are refused (${refused})`)
     assert.match(server.log.text(), /Banned peer peer=\S+ reason="10 strikes, last: rate limit exceeded on \/cairn\/blocks_by_range\/1"/)
+  })
+
+  it('peers\' transactions reach the pool with their senders already recovered on the recovery thread', { timeout: 30_000 }, async (t) => {
+    const [a, b] = [await devChain(t), await devChain(t)]
+    const [poolA, poolB] = [new TxPool(a.chain), new TxPool(b.chain)]
+    for (const pool of [poolA, poolB]) {
+      await pool.start()
+      deferCleanup(t, () => pool.stop())
+    }
+    // whether the pool was handed each transaction with its sender known
+    const handed = new Map<string, boolean>()
+    const addRemotes = poolB.addRemotes.bind(poolB)
+    poolB.addRemotes = (txs) => {
+      for (const tx of txs) handed.set(bytesToHex(tx.hash()), tx.cache.senderPubKey !== undefined)
+      return addRemotes(txs)
+    }
+    const { recoverSenders, calls } = recordingRecovery(t)
+    const one = await startNode(t, 'one', a.chain, { txpool: poolA })
+    const two = await startNode(t, 'two', b.chain, { txpool: poolB, recoverSenders, host: { staticNodes: [one.addr] } })
+    await linked(one, two)
+    const txs = [transfer(a, 0, 0n), transfer(a, 0, 1n), transfer(a, 0, 2n)]
+    for (const tx of txs) await poolA.add(tx, { local: true })
+    const hashes = txs.map((tx) => bytesToHex(tx.hash()))
+    await waitFor('the transactions in the peer\'s pool', () => hashes.every((h) => poolB.has(h)))
+    assert.deepEqual(calls.flat().sort(), hashes.slice().sort(), 'each recovered once')
+    assert.deepEqual(hashes.map((h) => handed.get(h)), [true, true, true], 'handed over with their senders')
+    assert.equal(poolB.get(hashes[0])?.from, a.addresses[0])
   })
 })

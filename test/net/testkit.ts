@@ -1,7 +1,7 @@
 import type { TestContext } from 'node:test'
 
 import type { Block } from '@ethereumjs/block'
-import { hexToBytes } from '@ethereumjs/util'
+import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 
 import { devAccounts } from '../../src/accounts/devAccounts.ts'
 import { Chain } from '../../src/chain/chain.ts'
@@ -10,6 +10,9 @@ import type { Logger } from '../../src/cli/log.ts'
 import { buildCliqueGenesis } from '../../src/config/genesisBuilder.ts'
 import type { CliqueEngine } from '../../src/consensus/clique/engine.ts'
 import { recoverSigner } from '../../src/consensus/clique/seal.ts'
+import { RecoveryWorker } from '../../src/crypto/secp256k1.ts'
+import { recoverSendersAhead } from '../../src/crypto/senders.ts'
+import type { SenderRecovery } from '../../src/crypto/senders.ts'
 import { Sealer } from '../../src/consensus/clique/sealer.ts'
 import type { SealerOptions } from '../../src/consensus/clique/sealer.ts'
 import type { HostConfig } from '../../src/net/host.ts'
@@ -93,11 +96,12 @@ export async function startNode(
   t: TestContext,
   name: string,
   chain: Chain,
-  opts: { host?: Partial<HostConfig>; startupWaitMs?: number; syncIntervalMs?: number; banMs?: number; txpool?: GossipTxPool } = {},
+  opts: { host?: Partial<HostConfig>; startupWaitMs?: number; syncIntervalMs?: number; banMs?: number; txpool?: GossipTxPool; recoverSenders?: SenderRecovery } = {},
 ): Promise<NetNode> {
   const log = captureLog(name)
-  const network = await Network.create({ chain, host: hostConfig({ privateKey: await generateNodeKey(), ...opts.host }), log: log.logger, banMs: opts.banMs, txpool: opts.txpool, peerExchangeMs: 500 })
-  const sync = new Synchronizer({ chain, network, log: log.logger, startupWaitMs: opts.startupWaitMs ?? 500, intervalMs: opts.syncIntervalMs ?? 1_000 })
+  const { recoverSenders } = opts
+  const network = await Network.create({ chain, host: hostConfig({ privateKey: await generateNodeKey(), ...opts.host }), log: log.logger, banMs: opts.banMs, txpool: opts.txpool, peerExchangeMs: 500, recoverSenders })
+  const sync = new Synchronizer({ chain, network, log: log.logger, startupWaitMs: opts.startupWaitMs ?? 500, intervalMs: opts.syncIntervalMs ?? 1_000, recoverSenders })
   await sync.serve()
   await network.start()
   sync.start()
@@ -106,6 +110,18 @@ export async function startNode(
     await network.stop()
   })
   return { chain, network, sync, log, addr: network.node.getMultiaddrs()[0].toString() }
+}
+
+/** Sender recovery on a real worker thread that records the hashes of the transactions it was handed, call by call. */
+export function recordingRecovery(t: TestContext): { recoverSenders: SenderRecovery; calls: string[][] } {
+  const worker = RecoveryWorker.start()
+  deferCleanup(t, () => worker.close())
+  const calls: string[][] = []
+  const recoverSenders: SenderRecovery = (txs) => {
+    calls.push(txs.map((tx) => bytesToHex(tx.hash())))
+    return recoverSendersAhead(worker, txs)
+  }
+  return { recoverSenders, calls }
 }
 
 export async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {

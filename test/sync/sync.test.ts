@@ -3,7 +3,8 @@ import { describe, it } from 'node:test'
 
 import { bytesToHex } from '@ethereumjs/util'
 
-import { A, extend, genesisJson, openChain, sealerFor, startNode, waitFor } from '../net/testkit.ts'
+import { A, extend, genesisJson, openChain, recordingRecovery, sealerFor, startNode, waitFor } from '../net/testkit.ts'
+import { devChain, mine, transfer } from '../txpool/testkit.ts'
 
 const GENESIS = genesisJson()
 
@@ -71,5 +72,17 @@ describe('sync over libp2p', () => {
     sealer.start()
     await waitFor('a block sealed on the synced head', () => sealedAt.length > 0, 20_000)
     assert.equal(sealedAt[0], 6n, 'nothing was sealed on the stale genesis head')
+  })
+
+  it('the senders of downloaded blocks are recovered on the recovery thread, ahead of their import', { timeout: 30_000 }, async (t) => {
+    const [ahead, behind] = [await devChain(t), await devChain(t)]
+    const txs = [0n, 1n, 2n].map((nonce) => [transfer(ahead, 0, nonce), transfer(ahead, 1, nonce)])
+    for (const blockTxs of txs) await mine(ahead, blockTxs)
+    const { recoverSenders, calls } = recordingRecovery(t)
+    const source = await startNode(t, 'source', ahead.chain)
+    await startNode(t, 'behind', behind.chain, { host: { staticNodes: [source.addr] }, recoverSenders })
+    await waitFor('the synced head', () => behind.chain.heads().latest.number === 3n, 20_000)
+    assert.equal(bytesToHex(behind.chain.heads().latest.hash()), bytesToHex(ahead.chain.heads().latest.hash()))
+    assert.deepEqual(calls, txs.map((blockTxs) => blockTxs.map((tx) => bytesToHex(tx.hash()))), 'one call per block, in order')
   })
 })
