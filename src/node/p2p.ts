@@ -106,7 +106,8 @@ export async function startP2p(chain: Chain, txpool: GossipTxPool, flags: Flags,
     await sync.serve()
     await network.start()
   } catch (err) {
-    await stop()
+    // the start's own error is the one to report
+    await stop().catch(() => {})
     throw err
   }
   sync.start()
