@@ -14,6 +14,7 @@ import { Sealer } from '../consensus/clique/sealer.ts'
 import { startMetrics } from '../metrics/index.ts'
 import { TxPool } from '../txpool/txpool.ts'
 import { startP2p } from './p2p.ts'
+import { withPortAdvice } from './ports.ts'
 import { startRpc } from './rpc.ts'
 import { loadNodeKeys } from './signer.ts'
 
@@ -72,7 +73,7 @@ export async function runNode(flags: Flags, datadir: string, log: Logger): Promi
     // the sealer exists before RPC starts (clique_propose feeds it) and starts sealing last
     const { accounts, signerKey } = await loadNodeKeys(flags, datadir)
     // the network starts before the sealer, which waits while sync catches up with peers
-    const p2p = await startP2p(chain, txpool, flags, datadir, log)
+    const p2p = await withPortAdvice('P2P address', '--port', () => startP2p(chain, txpool, flags, datadir, log))
     if (p2p !== undefined) services.push({ name: 'network', stop: () => p2p.stop() })
     let sealer: Sealer | undefined
     if (signerKey !== undefined) {
@@ -93,7 +94,9 @@ export async function runNode(flags: Flags, datadir: string, log: Logger): Promi
     }
 
     const metrics = flags.metrics
-      ? await startMetrics({ chain, txpool, ...(sealer !== undefined ? { sealer } : {}), ...(p2p !== undefined ? { p2p } : {}) }, flags['metrics.addr'] ?? '127.0.0.1', intFlag(flags['metrics.port'], 'metrics.port', 0, 65535), log)
+      ? await withPortAdvice('metrics address', '--metrics.port', () =>
+          startMetrics({ chain, txpool, ...(sealer !== undefined ? { sealer } : {}), ...(p2p !== undefined ? { p2p } : {}) }, flags['metrics.addr'] ?? '127.0.0.1', intFlag(flags['metrics.port'], 'metrics.port', 0, 65535), log),
+        )
       : undefined
     if (metrics !== undefined) services.push(metrics)
 

@@ -19,6 +19,7 @@ import type { TxPool } from '../txpool/txpool.ts'
 import type { UnlockedAccounts } from '../rpc/accounts.ts'
 import type { PooledTransaction } from '../txpool/validation.ts'
 import { clientVersion } from '../rpc/web3.ts'
+import { withPortAdvice } from './ports.ts'
 import { VERSION } from './version.ts'
 
 const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0)
@@ -72,15 +73,17 @@ export async function startRpc(chain: Chain, flags: Flags, log: Logger, parts: R
   const services: RpcService[] = []
   try {
     if (flags.http || flags.dev) {
-      const server = await startHttpServer({
-        host: flags['http.addr'],
-        port: intFlag(flags['http.port'], 'http.port', 0, 65535),
-        methods: selectApis(registry, flags['http.api'], log),
-        cors: list(flags['http.corsdomain']),
-        vhosts: list(flags['http.vhosts']),
-        onInternalError,
-        ...onCall,
-      })
+      const server = await withPortAdvice('HTTP-RPC address', '--http.port', () =>
+        startHttpServer({
+          host: flags['http.addr'],
+          port: intFlag(flags['http.port'], 'http.port', 0, 65535),
+          methods: selectApis(registry, flags['http.api'], log),
+          cors: list(flags['http.corsdomain']),
+          vhosts: list(flags['http.vhosts']),
+          onInternalError,
+          ...onCall,
+        }),
+      )
       log.info('HTTP server started', { endpoint: server.url.replace(/^http:\/\//, ''), prefix: '', cors: flags['http.corsdomain'] || '', vhosts: flags['http.vhosts'] })
       services.push({ name: 'http-rpc', url: server.url, stop: () => server.close() })
     }
@@ -90,15 +93,17 @@ export async function startRpc(chain: Chain, flags: Flags, log: Logger, parts: R
       if (services.length > 0 && port !== 0 && port === intFlag(flags['http.port'], 'http.port', 0, 65535)) {
         throw new UsageError('--ws.port must differ from --http.port: cairn serves WebSocket on a port of its own')
       }
-      const server = await startWsServer({
-        host: flags['ws.addr'],
-        port,
-        methods: selectApis(registry, flags['ws.api'], log),
-        origins: list(flags['ws.origins']),
-        onInternalError,
-        ...onCall,
-        log,
-      })
+      const server = await withPortAdvice('WebSocket-RPC address', '--ws.port', () =>
+        startWsServer({
+          host: flags['ws.addr'],
+          port,
+          methods: selectApis(registry, flags['ws.api'], log),
+          origins: list(flags['ws.origins']),
+          onInternalError,
+          ...onCall,
+          log,
+        }),
+      )
       log.info('WebSocket enabled', { url: server.url })
       services.push({ name: 'ws-rpc', url: server.url, stop: () => server.close() })
     }

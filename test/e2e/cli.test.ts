@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 
@@ -48,6 +50,26 @@ describe('cairn CLI', () => {
     const r = await runCairn(['import', '--datadir', dir, bad])
     assert.equal(r.code, 1)
     assert.match(r.stderr, /Import failed: .*bad\.rlp: item 0 at byte 0: truncated/)
+  })
+
+  it('a listen port in use is refused, naming the flag that moves it', { timeout: 60_000 }, async (t) => {
+    const dir = tempDir(t)
+    await runCairn(['init', '--datadir', dir, fixture('clique/rinkeby/genesis.geth.json')])
+    const holder = createServer()
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve))
+    t.after(() => holder.close())
+    const port = String((holder.address() as AddressInfo).port)
+    const cases = [
+      ['P2P', ['--port', port], '--port'],
+      ['HTTP-RPC', ['--port', '0', '--http', '--http.port', port], '--http.port'],
+      ['WebSocket-RPC', ['--port', '0', '--ws', '--ws.port', port], '--ws.port'],
+      ['metrics', ['--port', '0', '--metrics', '--metrics.port', port], '--metrics.port'],
+    ] as const
+    for (const [what, args, flag] of cases) {
+      const r = await runCairn(['--datadir', dir, '--addr', '127.0.0.1', '--nodiscover', ...args], { timeoutMs: 30_000 })
+      assert.equal(r.code, 1, `${what}: ${r.stderr}`)
+      assert.ok(r.stderr.includes(`${what} address 127.0.0.1:${port} is in use by another process: stop that process, or choose another port with ${flag}`), `${what}: ${r.stderr}`)
+    }
   })
 
   it('a datadir in use by another process is refused', async (t) => {
