@@ -1,8 +1,9 @@
 import { createServer } from 'node:http'
 import type { ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
 
 import type { Registry } from 'prom-client'
+
+import { listen } from '../util/listen.ts'
 
 /** What readiness is judged on; `blocksBehind` is 0 when no sync runs. */
 export interface HealthSources {
@@ -66,13 +67,9 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
         res.writeHead(404).end()
     }
   })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(opts.port, opts.host, () => resolve())
-  })
-  const { address, port } = server.address() as AddressInfo
+  const { url } = await listen(server, opts.port, opts.host, 'http')
   return {
-    url: `http://${address.includes(':') ? `[${address}]` : address}:${port}`,
+    url,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()))

@@ -9,7 +9,7 @@ import { promisify } from 'node:util'
 import { constants, gzip } from 'node:zlib'
 
 import { handleRequestBody } from './jsonrpc.ts'
-import { listen } from './listen.ts'
+import { listen } from '../util/listen.ts'
 import type { BatchLimits, CallObserver, InternalErrorSink } from './jsonrpc.ts'
 import type { MethodTable } from './registry.ts'
 

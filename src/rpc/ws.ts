@@ -14,7 +14,7 @@ import type { RawData } from 'ws'
 
 import type { Logger } from '../cli/log.ts'
 import { handleRequestBody } from './jsonrpc.ts'
-import { listen } from './listen.ts'
+import { listen } from '../util/listen.ts'
 import type { BatchLimits, CallObserver, InternalErrorSink } from './jsonrpc.ts'
 import type { MethodTable } from './registry.ts'
 import { ConnectionSubscriptions } from './subscriptions.ts'
