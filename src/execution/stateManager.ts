@@ -43,7 +43,7 @@ export class BatchedStateManager extends MerkleStateManager {
   }
 
   /** into the account cache, remembering the account under the RLP the cache encodes it to */
-  private cacheAccount(address: Address, account: Account | undefined): void {
+  protected cacheAccount(address: Address, account: Account | undefined): void {
     const cache = this._caches?.account
     if (cache === undefined) return
     cache.put(address, account)
@@ -77,7 +77,11 @@ export class BatchedStateManager extends MerkleStateManager {
   override async putStorage(address: Address, key: Uint8Array, value: Uint8Array): Promise<void> {
     const storage = this._caches?.storage
     if (storage === undefined) return super.putStorage(address, key, value)
-    return putStorageInCache(storage, (a) => this.getAccount(a), address, key, value)
+    // the base class's checks, in its order and words
+    if (key.length !== 32) throw new Error('Storage key must be 32 bytes long')
+    if (value.length > 32) throw new Error('Storage value cannot be longer than 32 bytes')
+    if ((await this.getAccount(address)) === undefined) throw new Error('putStorage() called on non-existing account')
+    storage.put(address, key, RLP.encode(unpadBytes(value)))
   }
 
   override async flush(): Promise<void> {
@@ -118,23 +122,6 @@ export class BatchedStateManager extends MerkleStateManager {
       storageOwners: Math.max(caches?.storage?.size() ?? 0, Object.keys(this._storageTries).length),
     }
   }
-}
-
-/**
- * MerkleStateManager.putStorage with caches, minus its immediate storage-trie write (see BatchedStateManager.putStorage):
- * the slot goes into `storage`, with the base class's checks, and the flush writes it.
- */
-export async function putStorageInCache(
-  storage: NonNullable<Caches['storage']>,
-  getAccount: (address: Address) => Promise<Account | undefined>,
-  address: Address,
-  key: Uint8Array,
-  value: Uint8Array,
-): Promise<void> {
-  if (key.length !== 32) throw new Error('Storage key must be 32 bytes long')
-  if (value.length > 32) throw new Error('Storage value cannot be longer than 32 bytes')
-  if ((await getAccount(address)) === undefined) throw new Error('putStorage() called on non-existing account')
-  storage.put(address, key, RLP.encode(unpadBytes(value)))
 }
 
 export function newStateManager(store: TrieNodeStore, common: Common): BatchedStateManager {

@@ -9,7 +9,7 @@
  */
 import type { Common } from '@ethereumjs/common'
 import { MerklePatriciaTrie } from '@ethereumjs/mpt'
-import { Caches, MerkleStateManager } from '@ethereumjs/statemanager'
+import { Caches } from '@ethereumjs/statemanager'
 import type { Account, Address } from '@ethereumjs/util'
 import { ValueEncoding, bytesToHex, createAccountFromRLP, setLengthLeft } from '@ethereumjs/util'
 import { RLP } from '@ethereumjs/rlp'
@@ -17,7 +17,8 @@ import { RLP } from '@ethereumjs/rlp'
 import type { StateView } from '../chain/types.ts'
 import type { TrieNodeStore } from '../db/chaindb.ts'
 import { Lru } from '../db/lru.ts'
-import { putStorageInCache } from './stateManager.ts'
+import { BatchedStateManager } from './stateManager.ts'
+import { readTrieValue } from './trieBatch.ts'
 
 /** an empty storage slot as ethereumjs's storage cache writes it (RLP of nothing) */
 const EMPTY_SLOT = Uint8Array.of(0x80)
@@ -32,11 +33,11 @@ export class StateMemo {
 }
 
 /**
- * A MerkleStateManager that asks the memo before the trie. Its own caches come first (what the current run wrote),
+ * A state manager that asks the memo before the trie. Its own caches come first (what the current run wrote),
  * so the memo only ever answers for committed state; it is keyed by the roots the state manager actually reads from,
  * so a manager whose trie moved (state overrides flushed into it) still gets the right entries.
  */
-export class MemoStateManager extends MerkleStateManager {
+export class MemoStateManager extends BatchedStateManager {
   private readonly memo: StateMemo
 
   constructor(store: TrieNodeStore, common: Common, memo: StateMemo, caches: boolean) {
@@ -55,7 +56,7 @@ export class MemoStateManager extends MerkleStateManager {
       return account
     }
     const account = known === null ? undefined : createAccountFromRLP(known)
-    this._caches?.account?.put(address, account)
+    this.cacheAccount(address, account)
     return account
   }
 
@@ -66,18 +67,11 @@ export class MemoStateManager extends MerkleStateManager {
     const key = bytesToHex(account.storageRoot) + bytesToHex(slot).slice(2)
     let stored = this.memo.storage.get(key)
     if (stored === undefined) {
-      stored = (await this._getStorageTrie(address, account).get(slot)) ?? EMPTY_SLOT
+      stored = (await readTrieValue(this._getStorageTrie(address, account), slot)) ?? EMPTY_SLOT
       this.memo.storage.set(key, stored)
     }
     this._caches?.storage?.put(address, slot, stored)
     return RLP.decode(stored) as Uint8Array
-  }
-
-  /** into the storage cache only, as BatchedStateManager.putStorage (ethereumjs also writes the storage trie at once) */
-  override async putStorage(address: Address, key: Uint8Array, value: Uint8Array): Promise<void> {
-    const storage = this._caches?.storage
-    if (storage === undefined) return super.putStorage(address, key, value)
-    return putStorageInCache(storage, (a) => this.getAccount(a), address, key, value)
   }
 
   override async getCode(address: Address): Promise<Uint8Array> {
