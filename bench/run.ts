@@ -212,6 +212,9 @@ try {
         record('network (devnet 3 sealers + worker)', 'included/submitted %', 'cairn', (100 * r.included) / r.submitted)
         record('network (devnet 3 sealers + worker)', 'propagation p50 ms', 'cairn', r.propagationP50Ms)
         record('network (devnet 3 sealers + worker)', 'propagation p99 ms', 'cairn', r.propagationP99Ms)
+        record('network (devnet 3 sealers + worker)', 'gossip transit p99 ms', 'cairn', r.transitP99Ms)
+        record('network (devnet 3 sealers + worker)', 'receiver import p50 ms', 'cairn', r.importP50Ms)
+        record('network (devnet 3 sealers + worker)', 'receiver import p99 ms', 'cairn', r.importP99Ms)
         record('network (devnet 3 sealers + worker)', 'CPU ms/tx (4 nodes)', 'cairn', r.cpuMsPerTx)
         if (r.included < r.submitted) notes.push(`network: ${r.included}/${r.submitted} transactions included before the ${driverConfig('', []).confirmTimeoutMs / 1000} s timeout`)
       }

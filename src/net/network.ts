@@ -459,6 +459,8 @@ export class Network extends EventEmitter<NetworkEvents> {
       this.penalise(from, `undecodable block: ${(err as Error).message}`)
       return 'reject' as TopicValidatorResult
     }
+    // with 'Imported gossiped block', the bench splits propagation into the gossip's transit and this node's import
+    this.log.debug('Received gossiped block', { number: Number(block.header.number), hash: bytesToHex(block.hash()), peer: from.toString() })
     this.adoptPooledSenders(block)
     try {
       const outcome = await chain.importBlock(block)
