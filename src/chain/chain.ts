@@ -117,6 +117,8 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
   /** total difficulties of the blocks written last, by hash (a block's never changes) */
   private readonly recentTds = new Lru<string, bigint>({ maxEntries: 256 })
   private readCaches: ReadCaches | undefined
+  /** the last state view handed out, reused while readers ask for the same root */
+  private lastStateView: { root: Uint8Array; view: StateView } | undefined
 
   private constructor(db: ChainDB, spec: Genesis, common: Common, genesis: Block, heads: Heads, opts: ChainOptions) {
     super()
@@ -328,8 +330,16 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
     return blockHash === undefined ? undefined : { blockHash, blockNumber: loc.blockNumber, index: loc.index }
   }
 
+  /**
+   * Read-only state at `header`. Readers of the same state share one view: a root names its state for good, and a
+   * view costs ~15 us to make, a tenth of an eth_getBalance at the head.
+   */
   async stateAt(header: BlockHeader): Promise<StateView> {
-    return memoStateView(this.db.trieStore(), this.common, this.reads.state, header.stateRoot)
+    const last = this.lastStateView
+    if (last !== undefined && equalsBytes(last.root, header.stateRoot)) return last.view
+    const view = memoStateView(this.db.trieStore(), this.common, this.reads.state, header.stateRoot)
+    this.lastStateView = { root: header.stateRoot, view }
+    return view
   }
 
   /**
