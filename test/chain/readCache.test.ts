@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { TestContext } from 'node:test'
 
-import { bytesToHex, hexToBytes } from '@ethereumjs/util'
+import type { BlockHeader } from '@ethereumjs/block'
+import { Address, KECCAK256_RLP, bytesToHex, hexToBytes } from '@ethereumjs/util'
 
 import { devAccounts } from '../../src/accounts/devAccounts.ts'
 import { Chain } from '../../src/chain/chain.ts'
@@ -68,5 +69,25 @@ describe("the chain's read caches", () => {
     assert.ok(seen.includes(bytesToHex(fork2[3].hash())))
     // blocks by hash stay readable, the replaced ones included
     assert.equal(bytesToHex((await observer.getBlockByHash(fork1[2].hash()))!.hash()), bytesToHex(fork1[2].hash()))
+  })
+
+  it('hand readers of the same state root one view, and each root its own state', async (t) => {
+    const dir = tempDir(t)
+    const funded = JSON.stringify(
+      buildCliqueGenesis({ chainId: 1337, period: 0, epoch: 30000, signers: [A.address], alloc: [{ address: B.address, balance: 7n }], fork: 'prague', gasLimit: 30_000_000n, emptyBlocks: true }),
+    )
+    await Chain.init(dir, funded)
+    const chain = await Chain.open(dir)
+    t.after(() => chain.close())
+    const genesis = chain.genesis.header
+    const b = new Address(hexToBytes(B.address as `0x${string}`))
+    const view = await chain.stateAt(genesis)
+    assert.equal(await chain.stateAt(genesis), view, 'the same root gets the same view')
+    assert.equal((await view.getAccount(b))?.balance, 7n)
+    // another root in between (the empty state) gets a view of its own, and the first root's state reads as before
+    const empty = await chain.stateAt({ stateRoot: KECCAK256_RLP } as BlockHeader)
+    assert.notEqual(empty, view)
+    assert.equal(await empty.getAccount(b), undefined)
+    assert.equal((await (await chain.stateAt(genesis)).getAccount(b))?.balance, 7n)
   })
 })
