@@ -8,8 +8,8 @@ import { isIP } from 'node:net'
 import { promisify } from 'node:util'
 import { constants, gzip } from 'node:zlib'
 
-import { handleRequestBody } from './jsonrpc.ts'
 import { listen } from '../util/listen.ts'
+import { handleRequestBody } from './jsonrpc.ts'
 import type { BatchLimits, CallObserver, InternalErrorSink } from './jsonrpc.ts'
 import type { MethodTable } from './registry.ts'
 
