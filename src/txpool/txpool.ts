@@ -17,10 +17,16 @@ import { HeadState } from './state.ts'
 import { checkBasics, describe, effectiveTip, isProtected, recoverSender } from './validation.ts'
 import type { PoolTx, PooledTransaction } from './validation.ts'
 
-/** The chain as the pool sees it: reads, and the head event (with the blocks a reorg removed, newest first). */
+/**
+ * The chain as the pool sees it: reads, the head event (with the blocks a reorg removed, newest first), and whether a
+ * block is being imported.
+ */
 export interface PoolChain extends ChainReader {
   on(event: 'head', listener: (head: Block, removed: Block[]) => void): unknown
   off(event: 'head', listener: (head: Block, removed: Block[]) => void): unknown
+  readonly importing: boolean
+  /** resolves once the imports queued so far have finished */
+  settled(): Promise<void>
 }
 
 /** geth 1.13's --txpool.* settings, plus what cairn decides itself. */
@@ -181,8 +187,13 @@ export class TxPool extends EventEmitter<TxPoolEvents> {
    * Adds a transaction, throwing TxPoolError with geth's message when it is refused. `local` marks a submission
    * of this node's user (RPC): its sender becomes local (exempt from the price limit for this transaction, never
    * evicted for price or limits, journaled), and it must be replay-protected unless allowUnprotectedTxs.
+   *
+   * A submission waits while a block (a peer's, or one being synced) is imported, as peers' transactions do (net/):
+   * on one thread the import would otherwise share it with the checks, and the nodes behind this one wait for the
+   * block until it is imported and forwarded. The transaction is then checked against the new head's state.
    */
   async add(tx: TypedTransaction, opts: { local?: boolean } = {}): Promise<void> {
+    if (this.chain.importing) await this.chain.settled()
     const local = opts.local ?? false
     const [error] = await this.addTxs([tx], local, local)
     if (error !== undefined) throw error

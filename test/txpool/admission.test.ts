@@ -7,6 +7,9 @@ import { bytesToHex, eoaCode7702SignAuthorization } from '@ethereumjs/util'
 import type { PrefixedHexString } from '@ethereumjs/util'
 
 import { TxPoolErrorCode, TxPoolError } from '../../src/txpool/errors.ts'
+import { TxPool } from '../../src/txpool/txpool.ts'
+import type { PoolChain } from '../../src/txpool/txpool.ts'
+import { deferCleanup } from '../helpers.ts'
 import { BASE_FEE, DEV_BALANCE, GWEI, devChain, legacy, mine, refusal, startPool, transfer } from './testkit.ts'
 
 describe('admission: geth 1.13 refusals, word for word', () => {
@@ -218,5 +221,39 @@ describe('admission: geth 1.13 refusals, word for word', () => {
     const dc = await devChain(t)
     const pool = await startPool(t, dc)
     await assert.rejects(pool.add(transfer(dc, 1, 0n, { gasLimit: 20000n })), (err) => err instanceof TxPoolError && err.code === TxPoolErrorCode.intrinsicGas)
+  })
+})
+
+describe('admission and block imports', () => {
+  it("a submission waits while a block is being imported, and is admitted once the import has settled", async (t) => {
+    const dc = await devChain(t)
+    // the chain as the pool sees it, reporting an import in flight until the test lets it settle
+    let importing = true
+    let settle!: () => void
+    const settled = new Promise<void>((resolve) => (settle = resolve))
+    const chain = new Proxy(dc.chain, {
+      get(target, prop) {
+        if (prop === 'importing') return importing
+        if (prop === 'settled') return () => settled
+        const value = Reflect.get(target, prop, target)
+        return typeof value === 'function' ? value.bind(target) : value
+      },
+    }) as PoolChain
+    const pool = new TxPool(chain)
+    await pool.start()
+    deferCleanup(t, () => pool.stop())
+
+    let added = false
+    const adding = pool.add(transfer(dc, 1, 0n)).then(() => (added = true))
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    assert.equal(added, false, 'admitted while a block was being imported')
+    assert.deepEqual(pool.status(), { pending: 0, queued: 0 })
+    importing = false
+    settle()
+    await adding
+    assert.deepEqual(pool.status(), { pending: 1, queued: 0 })
+    // with no import in flight, a submission goes straight in
+    await pool.add(transfer(dc, 1, 1n))
+    assert.deepEqual(pool.status(), { pending: 2, queued: 0 })
   })
 })
