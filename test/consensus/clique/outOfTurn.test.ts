@@ -15,14 +15,20 @@ describe('an out-of-turn sealer and a peer block on its way', () => {
     const peerBlock = await sealerFor(peer, inTurn.privateKey).sealNow()
     assert.equal(peerBlock.header.difficulty, 2n)
 
-    // the peer's block is queued for import when the sealer's timer fires: the chain reports the import in flight
-    // until the test lets it land
+    // the peer's block is queued for import when the sealer's timer fires: the chain, as the sealer sees it, reports
+    // the import in flight until the test lets it land
     let land!: () => void
     const landed = new Promise<void>((resolve) => (land = resolve))
-    Object.defineProperty(own, 'importing', { get: () => true })
-    own.settled = () => landed
+    const importingChain = new Proxy(own, {
+      get(target, prop) {
+        if (prop === 'importing') return true
+        if (prop === 'settled') return () => landed
+        const value = Reflect.get(target, prop, target)
+        return typeof value === 'function' ? value.bind(target) : value
+      },
+    })
 
-    const sealer = sealerFor(own, outOfTurn.privateKey, { interval: 1 })
+    const sealer = sealerFor(importingChain, outOfTurn.privateKey, { interval: 1 })
     const sealed: bigint[] = []
     sealer.on('sealed', (b) => sealed.push(b.header.number))
     sealer.start()
