@@ -1,9 +1,10 @@
 import { open } from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
 
-import { createBlockFromRLP } from '@ethereumjs/block'
 import type { Block } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
+
+import { decodeBlock } from './decode.ts'
 
 /**
  * Reads and writes geth's block export format: block RLPs back to back, no framing. Reading streams the file so
@@ -49,7 +50,7 @@ export async function* readBlockFile(file: string, common: Common): AsyncGenerat
       if (buf.length < len) throw new BlockFileError(file, index, base, `truncated block: need ${len} bytes, file has ${buf.length}`)
       let block: Block
       try {
-        block = createBlockFromRLP(buf.subarray(0, len), { common, setHardfork: true, skipConsensusFormatValidation: true })
+        block = decodeBlock(buf.subarray(0, len), common)
       } catch (err) {
         throw new BlockFileError(file, index, base, `cannot decode block: ${(err as Error).message.replace(/ \(block number=.*$/s, '')}`)
       }

@@ -17,7 +17,6 @@ import { ChainDB } from '../db/chaindb.ts'
 import { Lru } from '../db/lru.ts'
 import type { WriteBatch } from '../db/chaindb.ts'
 import { CliqueEngine } from '../consensus/clique/engine.ts'
-import { keccak256 } from '../crypto/keccak.ts'
 import { CallExecutor } from '../execution/call.ts'
 import type { CallExecution, CallExecutorOptions } from '../execution/call.ts'
 import { customCrypto } from '../execution/crypto.ts'
@@ -34,7 +33,7 @@ import { blockLogsOf } from './blockLogs.ts'
 import { encodeBody, txHashesOfBody } from './bodyRlp.ts'
 import { verifyExecutionHeader } from './headerRules.ts'
 import { decodeReceiptList, encodeReceiptList } from './receipts.ts'
-import { txBytes } from './txBytes.ts'
+import { rememberEncoding, txBytes } from './txBytes.ts'
 import type { BlockLogs, ChainReader, ConsensusReceipt, Heads, StateView, TxLocation } from './types.ts'
 
 /** What the chain needs from a consensus engine (Clique, or ethash/beacon for imported public-style chains). */
@@ -654,9 +653,9 @@ function decodeBlock(headerRlp: Uint8Array, bodyRlp: Uint8Array, common: Common,
   const header = RLP.decode(headerRlp) as Uint8Array[]
   const body = RLP.decode(bodyRlp) as Uint8Array[][]
   const block = createBlockFromBytesArray([header, ...body] as unknown as BlockBytes, { common: forkCommonOf(header, forks), ...blockOpts })
-  // a typed transaction's hash is that of its stored bytes: no serialising it again to hash it
+  // a typed transaction is stored as its encoding: its hash and encoding come from those bytes
   body[0].forEach((encoded, i) => {
-    if (encoded instanceof Uint8Array) block.transactions[i].cache.hash ??= keccak256(encoded)
+    if (encoded instanceof Uint8Array) rememberEncoding(block.transactions[i], encoded)
   })
   recordBlockSize(block, headerRlp, bodyRlp)
   return block

@@ -1,5 +1,7 @@
 import type { TypedTransaction } from '@ethereumjs/tx'
 
+import { keccak256 } from '../crypto/keccak.ts'
+
 const encoded = new WeakMap<TypedTransaction, Uint8Array>()
 
 /**
@@ -12,4 +14,14 @@ export function txBytes(tx: TypedTransaction): Uint8Array {
   let bytes = encoded.get(tx)
   if (bytes === undefined) encoded.set(tx, (bytes = tx.serialize()))
   return bytes
+}
+
+/**
+ * Records that `tx` was decoded from `bytes`, its canonical encoding (strict RLP decoding makes them the bytes it
+ * serializes to): its encoding and hash come from them, not from encoding every field again.
+ */
+export function rememberEncoding(tx: TypedTransaction, bytes: Uint8Array): void {
+  if (!Object.isFrozen(tx)) return
+  encoded.set(tx, bytes)
+  tx.cache.hash ??= keccak256(bytes)
 }

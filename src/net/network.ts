@@ -1,18 +1,18 @@
 import { EventEmitter } from 'node:events'
 
-import { createBlockFromRLP } from '@ethereumjs/block'
 import type { Block } from '@ethereumjs/block'
 import { gossipsub } from '@libp2p/gossipsub'
 import type { GossipSub, GossipsubMessage, TopicValidatorResult } from '@libp2p/gossipsub'
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import { RLP } from '@ethereumjs/rlp'
-import { createTxFromRLP } from '@ethereumjs/tx'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { bytesToHex } from '@ethereumjs/util'
 import { sha256 } from '@noble/hashes/sha2.js'
 
 import { BlockImportError } from '../chain/chain.ts'
 import type { Chain } from '../chain/chain.ts'
+import { decodeBlock, decodeTx } from '../chain/decode.ts'
+import { txBytes } from '../chain/txBytes.ts'
 import type { Logger } from '../cli/log.ts'
 import type { SenderRecovery } from '../crypto/senders.ts'
 import { forkIdAt, forkSchedule } from './forkid.ts'
@@ -161,7 +161,7 @@ export class Network extends EventEmitter<NetworkEvents> {
   /** hashes of transactions received by gossip: gossipsub forwards their message, so they are not published again */
   private readonly gossipedTxs = new Set<string>()
   private readonly onPendingTxs = (txs: { hash: string; tx: TypedTransaction }[]) => {
-    for (const { hash, tx } of txs) if (!this.gossipedTxs.delete(hash)) this.queueTxGossip(tx.serialize())
+    for (const { hash, tx } of txs) if (!this.gossipedTxs.delete(hash)) this.queueTxGossip(txBytes(tx))
     // the pool took back transactions a reorg removed: they go to every peer directly
     const reinjected = txs.filter(({ hash }) => this.reorgedTxs.delete(hash)).map(({ tx }) => tx)
     if (reinjected.length > 0) for (const peer of this.chainPeers()) void this.pushTxs(peer.id, reinjected)
@@ -454,7 +454,7 @@ export class Network extends EventEmitter<NetworkEvents> {
     const { chain } = this.opts
     let block: Block
     try {
-      block = createBlockFromRLP(data, { common: chain.common, setHardfork: true, skipConsensusFormatValidation: true })
+      block = decodeBlock(data, chain.common)
     } catch (err) {
       this.penalise(from, `undecodable block: ${(err as Error).message}`)
       return 'reject' as TopicValidatorResult
@@ -560,7 +560,7 @@ export class Network extends EventEmitter<NetworkEvents> {
     }
     try {
       for (const tx of txs) {
-        const raw = tx.serialize()
+        const raw = txBytes(tx)
         if (size + raw.length > POOLED_TXS_BATCH_BYTES) await send()
         batch.push(raw)
         size += raw.length
@@ -637,7 +637,7 @@ export class Network extends EventEmitter<NetworkEvents> {
     const list = RLP.decode(payload) as unknown
     if (!Array.isArray(list) || list.length === 0 || !list.every((x) => x instanceof Uint8Array)) throw new Error('expected a list of transactions')
     const common = this.opts.chain.heads().latest.common
-    return list.map((raw: Uint8Array) => createTxFromRLP(raw, { common }))
+    return list.map((raw: Uint8Array) => decodeTx(raw, common))
   }
 }
 

@@ -4,11 +4,12 @@
  */
 import { createBlock } from '@ethereumjs/block'
 import type { Block, BlockHeader } from '@ethereumjs/block'
-import { createBlob4844TxFromSerializedNetworkWrapper, createTxFromRLP } from '@ethereumjs/tx'
+import { createBlob4844TxFromSerializedNetworkWrapper } from '@ethereumjs/tx'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import type { Common } from '@ethereumjs/common'
 import { Address, bytesToBigInt, bytesToHex, equalsBytes, setLengthLeft } from '@ethereumjs/util'
 
+import { decodeTx } from '../chain/decode.ts'
 import type { ChainReader, StateView } from '../chain/types.ts'
 import { Lru } from '../db/lru.ts'
 import { forkConfigs } from '../config/forkConfig.ts'
@@ -120,7 +121,7 @@ function decodeRawTransaction(chain: ChainReader, raw: Uint8Array): TypedTransac
   const type = raw[0] <= 0x7f ? raw[0] : 0
   if (type > 4) throw serverError('transaction type not supported')
   try {
-    return type === 3 ? createBlob4844TxFromSerializedNetworkWrapper(raw, { common }) : createTxFromRLP(raw, { common })
+    return type === 3 ? createBlob4844TxFromSerializedNetworkWrapper(raw, { common }) : decodeTx(raw, common)
   } catch (err) {
     const message = (err as Error).message.replace(/ \(tx type=.*$/s, '')
     if (/not activated|EIP-\d+ not enabled|is not supported/i.test(message)) throw serverError('transaction type not supported')

@@ -4,10 +4,10 @@
  * `testing`, as geth.
  */
 import type { BlockHeader } from '@ethereumjs/block'
-import { createTxFromRLP } from '@ethereumjs/tx'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { bytesToBigInt, bytesToHex, equalsBytes } from '@ethereumjs/util'
 
+import { decodeTx } from '../chain/decode.ts'
 import { childBaseFee } from '../config/genesis.ts'
 import { nextGasLimit } from '../consensus/clique/sealer.ts'
 import type { CallArgs } from '../execution/call.ts'
@@ -114,7 +114,7 @@ function poolTransactions(ctx: TestingContext, parent: BlockHeader): Iterable<Ty
 /** engine.DecodeTransactions: a raw transaction in its canonical (block) encoding. */
 function decodeTransaction(raw: Uint8Array, index: number, common: ChainReader['common']): TypedTransaction {
   try {
-    return createTxFromRLP(raw, { common })
+    return decodeTx(raw, common)
   } catch (err) {
     throw serverError(`invalid transaction ${index}: ${(err as Error).message.replace(/ \(tx type=.*$/s, '')}`)
   }

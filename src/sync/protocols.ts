@@ -1,10 +1,10 @@
-import { createBlockFromRLP } from '@ethereumjs/block'
 import type { Block } from '@ethereumjs/block'
 import type { PeerId } from '@libp2p/interface'
 import { RLP } from '@ethereumjs/rlp'
 import { bigIntToUnpaddedBytes, bytesToBigInt } from '@ethereumjs/util'
 
 import type { Chain } from '../chain/chain.ts'
+import { decodeBlock as decodeBlockRlp } from '../chain/decode.ts'
 import type { Network } from '../net/network.ts'
 
 export const BLOCKS_BY_RANGE = '/cairn/blocks_by_range/1'
@@ -61,7 +61,7 @@ export async function requestBlocksByHash(network: Network, chain: Chain, peer: 
 }
 
 export function decodeBlock(chain: Chain, bytes: Uint8Array): Block {
-  return createBlockFromRLP(bytes, { common: chain.common, setHardfork: true, skipConsensusFormatValidation: true })
+  return decodeBlockRlp(bytes, chain.common)
 }
 
 function decodeRangeRequest(payload: Uint8Array): { start: bigint; count: number } {

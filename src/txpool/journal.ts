@@ -6,6 +6,7 @@ import { TransactionType, createTxFromBlockBodyData } from '@ethereumjs/tx'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { concatBytes } from '@ethereumjs/util'
 
+import { decodeTx } from '../chain/decode.ts'
 import { txBytes } from '../chain/txBytes.ts'
 
 /**
@@ -29,7 +30,7 @@ export class TxJournal {
     while (rest.length > 0) {
       try {
         const { data, remainder } = RLP.decode(rest, true)
-        txs.push(createTxFromBlockBodyData(data as Uint8Array | Uint8Array[], { common }))
+        txs.push(data instanceof Uint8Array ? decodeTx(data, common) : createTxFromBlockBodyData(data as Uint8Array[], { common }))
         rest = remainder
       } catch (err) {
         return { txs, error: err as Error }
