@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs'
 import { TRANSFER_TOPIC, encodeBalanceOf, percentile, rpc, rpcBatch, rpcCall, waitFor } from './workload.ts'
 import type { SignedTx, TxSet, Workload } from './workload.ts'
 
-export type DriverTask = 'setup' | 'transfers' | 'batched' | 'erc20' | 'reads'
+export type DriverTask = 'setup' | 'transfers' | 'batched' | 'erc20' | 'reads' | 'paced'
 
 export interface DriverConfig {
   url: string
@@ -15,6 +15,9 @@ export interface DriverConfig {
   tasks: DriverTask[]
   /** in-flight eth_sendRawTransaction calls */
   concurrency: number
+  /** 'paced': transfers (from the batched set's senders) sent one by one at this many per second, this many in all */
+  pacedRate: number
+  pacedCount: number
   batchSize: number
   batchConcurrency: number
   readClients: number
@@ -137,7 +140,10 @@ function watchInclusion(hashes: Set<string>, startBlock: number, deadline: numbe
   return { seenAt, blockSizes, lastInclusion: () => lastInclusion, done, stop: () => (stopped = true) }
 }
 
-async function load(name: DriverTask, set: TxSet, batched: boolean): Promise<LoadResult> {
+/** How `load` submits: as fast as `concurrency` allows, in JSON-RPC batches, or one by one at a fixed rate. */
+type Submission = { kind: 'single' } | { kind: 'batched' } | { kind: 'paced'; perSecond: number }
+
+async function load(name: DriverTask, set: TxSet, submission: Submission): Promise<LoadResult> {
   const txs: SignedTx[] = set.txs
   const startBlock = Number(await rpc<string>(config.url, 'eth_blockNumber'))
   const submitAt = new Array<number>(txs.length)
@@ -150,7 +156,7 @@ async function load(name: DriverTask, set: TxSet, batched: boolean): Promise<Loa
   const noteError = (message: string) => {
     if (errors.length < 5) errors.push(message)
   }
-  if (batched) {
+  if (submission.kind === 'batched') {
     const batches = Math.ceil(txs.length / config.batchSize)
     await boundedEach(batches, config.batchConcurrency, async (b) => {
       const slice = txs.slice(b * config.batchSize, (b + 1) * config.batchSize)
@@ -165,7 +171,10 @@ async function load(name: DriverTask, set: TxSet, batched: boolean): Promise<Loa
       }
     })
   } else {
+    const interval = submission.kind === 'paced' ? 1000 / submission.perSecond : 0
     await boundedEach(txs.length, config.concurrency, async (i) => {
+      const due = firstSubmit + i * interval
+      if (due > performance.now()) await new Promise((r) => setTimeout(r, due - performance.now()))
       submitAt[i] = performance.now()
       try {
         const reply = await rpcCall(config.url, 'eth_sendRawTransaction', [txs[i].raw])
@@ -256,8 +265,10 @@ for (const task of config.tasks) {
   } else if (task === 'reads') {
     await send({ type: 'result', task, reads: await reads() })
   } else {
-    const set = task === 'erc20' ? workload.erc20 : task === 'batched' ? workload.batched : workload.transfers
-    await send({ type: 'result', task, load: await load(task, set, task === 'batched') })
+    const paced = task === 'paced' ? { ...workload.batched, txs: workload.batched.txs.slice(0, config.pacedCount) } : undefined
+    const set = paced ?? (task === 'erc20' ? workload.erc20 : task === 'batched' ? workload.batched : workload.transfers)
+    const submission: Submission = task === 'batched' ? { kind: 'batched' } : paced ? { kind: 'paced', perSecond: config.pacedRate } : { kind: 'single' }
+    await send({ type: 'result', task, load: await load(task, set, submission) })
   }
 }
 await send({ type: 'done' })

@@ -1,7 +1,9 @@
 // The network scenario: a 4-node `cairn devnet` (3 sealers, 1 worker, 1 s period), the transfer load sent to the
 // worker. Block propagation is read from the nodes' logs (debug level): the sealer's "Successfully sealed new block"
 // to each other node's "Imported gossiped block" of the same hash (millisecond timestamps, one clock), split at the
-// receiver's "Received gossiped block" into the gossip's transit and the receiver's import.
+// receiver's "Received gossiped block" into the gossip's transit and the receiver's import. After the full load (as
+// fast as the devnet takes it, which saturates the two cores the four nodes share), a steady one (--paced-rate tx/s
+// for --paced-seconds) shows propagation when the nodes are not short of CPU.
 
 import { spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
@@ -27,6 +29,8 @@ export interface NetworkResult {
   importP50Ms: number
   importP99Ms: number
   cpuMsPerTx: number
+  /** the steady load after it: transactions per second offered, how many were included, and propagation meanwhile */
+  paced: { rate: number; submitted: number; included: number; propagationP50Ms: number; propagationP99Ms: number; propagationSamples: number }
 }
 
 interface DevnetNode {
@@ -44,6 +48,34 @@ interface NetworkOptions {
   driverConfig: (url: string, tasks: DriverTask[]) => DriverConfig
   drive: Drive
   say: (line: string) => void
+}
+
+/**
+ * Seal-to-import delays of the blocks sealed in [from, until) (epoch ms), each block once per node that imported it,
+ * split where the receiver decoded it.
+ */
+function propagation(events: ReturnType<typeof blockEvents>[], from: number, until: number) {
+  const delays: number[] = []
+  const transits: number[] = []
+  const imports: number[] = []
+  const byReceiver = events.map(() => [] as number[])
+  for (const [i, own] of events.entries()) {
+    for (const [hash, sealedAt] of own.sealed) {
+      if (sealedAt < from || sealedAt >= until) continue
+      for (const [j, other] of events.entries()) {
+        const importedAt = other.imported.get(hash)
+        if (j === i || importedAt === undefined) continue
+        delays.push(importedAt - sealedAt)
+        byReceiver[j].push(importedAt - sealedAt)
+        const receivedAt = other.received.get(hash)
+        if (receivedAt !== undefined && receivedAt <= importedAt) {
+          transits.push(receivedAt - sealedAt)
+          imports.push(importedAt - receivedAt)
+        }
+      }
+    }
+  }
+  return { delays, transits, imports, byReceiver }
 }
 
 // "INFO  [11-22|07:21:11.123] message key=value ..." (UTC, the year is not logged)
@@ -104,60 +136,53 @@ export async function runNetwork(opts: NetworkOptions): Promise<{ results: Netwo
       const chainNodes = devnet.nodes.filter((n) => n.role !== 'bootnode')
       const worker = chainNodes.find((n) => n.role === 'worker')!
       let result: NetworkResult | undefined
-      // blocks sealed while the network was still forming (peers connecting, the 3 s wait) are not counted
+      // blocks sealed while the network was still forming (peers connecting, the 3 s wait) are not counted; those
+      // sealed once the full load is in belong to the steady one
       const loadStartedAt = Date.now()
-      await opts.drive({ pid: worker.pid, pids: chainNodes.map((n) => n.pid) }, opts.driverConfig(worker.rpc!, ['setup', 'transfers']), (m, phases) => {
+      let pacedStartedAt = Infinity
+      const tasks: DriverTask[] = ['setup', 'transfers', 'paced']
+      await opts.drive({ pid: worker.pid, pids: chainNodes.map((n) => n.pid) }, opts.driverConfig(worker.rpc!, tasks), (m, phases) => {
         if (!m.load) return
-        const cpuMs = phases.get('transfers')?.cpuMs ?? NaN
-        result = {
-          submitted: m.load.submitted,
-          included: m.load.included,
-          confirmedTps: m.load.confirmedTps,
-          propagationP50Ms: NaN,
-          propagationP99Ms: NaN,
-          propagationSamples: 0,
-          transitP50Ms: NaN,
-          transitP99Ms: NaN,
-          importP50Ms: NaN,
-          importP99Ms: NaN,
-          cpuMsPerTx: cpuMs / m.load.submitted,
+        if (m.task === 'transfers') {
+          pacedStartedAt = Date.now()
+          result = {
+            submitted: m.load.submitted,
+            included: m.load.included,
+            confirmedTps: m.load.confirmedTps,
+            propagationP50Ms: NaN,
+            propagationP99Ms: NaN,
+            propagationSamples: 0,
+            transitP50Ms: NaN,
+            transitP99Ms: NaN,
+            importP50Ms: NaN,
+            importP99Ms: NaN,
+            cpuMsPerTx: (phases.get('transfers')?.cpuMs ?? NaN) / m.load.submitted,
+            paced: { rate: NaN, submitted: 0, included: 0, propagationP50Ms: NaN, propagationP99Ms: NaN, propagationSamples: 0 },
+          }
+        } else if (m.task === 'paced' && result) {
+          result.paced = { ...result.paced, rate: opts.driverConfig('', []).pacedRate, submitted: m.load.submitted, included: m.load.included }
         }
       })
       const events = chainNodes.map((n) => blockEvents(join(n.datadir, 'node.log')))
-      const delays: number[] = []
-      const transits: number[] = []
-      const imports: number[] = []
-      const byReceiver = chainNodes.map(() => [] as number[])
-      for (const [i, own] of events.entries()) {
-        for (const [hash, sealedAt] of own.sealed) {
-          if (sealedAt < loadStartedAt) continue
-          for (const [j, other] of events.entries()) {
-            const importedAt = other.imported.get(hash)
-            if (j === i || importedAt === undefined) continue
-            delays.push(importedAt - sealedAt)
-            byReceiver[j].push(importedAt - sealedAt)
-            const receivedAt = other.received.get(hash)
-            if (receivedAt !== undefined && receivedAt <= importedAt) {
-              transits.push(receivedAt - sealedAt)
-              imports.push(importedAt - receivedAt)
-            }
-          }
-        }
-      }
       if (result) {
+        const full = propagation(events, loadStartedAt, pacedStartedAt)
+        const steady = propagation(events, pacedStartedAt, Infinity)
         Object.assign(result, {
-          propagationP50Ms: percentile(delays, 50),
-          propagationP99Ms: percentile(delays, 99),
-          propagationSamples: delays.length,
-          transitP50Ms: percentile(transits, 50),
-          transitP99Ms: percentile(transits, 99),
-          importP50Ms: percentile(imports, 50),
-          importP99Ms: percentile(imports, 99),
+          propagationP50Ms: percentile(full.delays, 50),
+          propagationP99Ms: percentile(full.delays, 99),
+          propagationSamples: full.delays.length,
+          transitP50Ms: percentile(full.transits, 50),
+          transitP99Ms: percentile(full.transits, 99),
+          importP50Ms: percentile(full.imports, 50),
+          importP99Ms: percentile(full.imports, 99),
         })
+        Object.assign(result.paced, { propagationP50Ms: percentile(steady.delays, 50), propagationP99Ms: percentile(steady.delays, 99), propagationSamples: steady.delays.length })
         results.push(result)
-        opts.say(`  confirmed ${result.confirmedTps?.toFixed(0)} tx/s (${result.included}/${result.submitted}), propagation p50 ${result.propagationP50Ms} ms p99 ${result.propagationP99Ms} ms over ${delays.length} arrivals`)
+        opts.say(`  confirmed ${result.confirmedTps?.toFixed(0)} tx/s (${result.included}/${result.submitted}), propagation p50 ${result.propagationP50Ms} ms p99 ${result.propagationP99Ms} ms over ${full.delays.length} arrivals`)
         opts.say(`  of which gossip transit p50 ${result.transitP50Ms} p99 ${result.transitP99Ms} ms, the receiver's import p50 ${result.importP50Ms} p99 ${result.importP99Ms} ms`)
-        opts.say(`  p50/p99 by receiver: ${chainNodes.map((n, j) => `${n.role} ${j + 1} ${percentile(byReceiver[j], 50)}/${percentile(byReceiver[j], 99)} ms`).join(', ')}`)
+        opts.say(`  p50/p99 by receiver: ${chainNodes.map((n, j) => `${n.role} ${j + 1} ${percentile(full.byReceiver[j], 50)}/${percentile(full.byReceiver[j], 99)} ms`).join(', ')}`)
+        const p = result.paced
+        opts.say(`  then ${p.rate} tx/s steady (${p.included}/${p.submitted} included): propagation p50 ${p.propagationP50Ms} ms p99 ${p.propagationP99Ms} ms over ${p.propagationSamples} arrivals`)
       }
     } finally {
       await devnet.stop()

@@ -26,6 +26,8 @@ const { values: args } = parseArgs({
     'read-clients': { type: 'string', default: '16' },
     'import-blocks': { type: 'string' },
     'confirm-timeout': { type: 'string' },
+    'paced-rate': { type: 'string' },
+    'paced-seconds': { type: 'string' },
     out: { type: 'string', default: join(ROOT, 'bench/results') },
   },
   strict: true,
@@ -45,6 +47,9 @@ const options = {
   importBlocks: Number(args['import-blocks'] ?? (smoke ? 20 : 10_000)),
   // seconds to wait for every transaction of a load scenario to be included; a run that misses it reports no confirmed rate
   confirmTimeoutS: Number(args['confirm-timeout'] ?? (smoke ? 30 : 600)),
+  // network: after the full load, a steady one (what a private chain mostly carries), for propagation without saturation
+  pacedRate: Number(args['paced-rate'] ?? (smoke ? 20 : 200)),
+  pacedSeconds: Number(args['paced-seconds'] ?? (smoke ? 2 : 30)),
   out: args.out!,
 }
 for (const n of options.nodes) if (!(n in startNode)) throw new Error(`unknown node ${n} (cairn, anvil, hardhat)`)
@@ -79,6 +84,8 @@ const driverConfig = (url: string, tasks: DriverTask[]): DriverConfig => ({
   workloadFile,
   tasks,
   concurrency: 32,
+  pacedRate: options.pacedRate,
+  pacedCount: options.pacedRate * options.pacedSeconds,
   batchSize: 100,
   batchConcurrency: 4,
   readClients: options.readClients,
@@ -216,6 +223,9 @@ try {
         record('network (devnet 3 sealers + worker)', 'receiver import p50 ms', 'cairn', r.importP50Ms)
         record('network (devnet 3 sealers + worker)', 'receiver import p99 ms', 'cairn', r.importP99Ms)
         record('network (devnet 3 sealers + worker)', 'CPU ms/tx (4 nodes)', 'cairn', r.cpuMsPerTx)
+        record('network (devnet 3 sealers + worker)', `propagation p50 ms at ${r.paced.rate} tx/s`, 'cairn', r.paced.propagationP50Ms)
+        record('network (devnet 3 sealers + worker)', `propagation p99 ms at ${r.paced.rate} tx/s`, 'cairn', r.paced.propagationP99Ms)
+        if (r.paced.included < r.paced.submitted) notes.push(`network: ${r.paced.included}/${r.paced.submitted} of the steady load's transactions included`)
         if (r.included < r.submitted) notes.push(`network: ${r.included}/${r.submitted} transactions included before the ${driverConfig('', []).confirmTimeoutMs / 1000} s timeout`)
       }
     }
