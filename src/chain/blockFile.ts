@@ -4,6 +4,7 @@ import type { FileHandle } from 'node:fs/promises'
 import type { Block } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 
+import { encodeBlock } from './bodyRlp.ts'
 import { decodeBlock } from './decode.ts'
 
 /**
@@ -85,7 +86,7 @@ export class BlockFileWriter {
     return new BlockFileWriter(await open(file, 'w'))
   }
   async write(block: Block): Promise<void> {
-    await this.fh.write(block.serialize())
+    await this.fh.write(encodeBlock(block))
   }
   async close(): Promise<void> {
     await this.fh.close()

@@ -1,5 +1,7 @@
 import type { Block } from '@ethereumjs/block'
 
+import { encodeBlock } from './bodyRlp.ts'
+
 /**
  * Encoded block sizes (eth_getBlockBy*'s `size`). Serialising a block of thousands of transactions again for it costs
  * more than the rest of the answer, so a block read from the database has its size from the stored encodings.
@@ -8,7 +10,7 @@ const sizes = new WeakMap<Block, number>()
 
 export function blockSize(block: Block): number {
   let size = sizes.get(block)
-  if (size === undefined) sizes.set(block, (size = block.serialize().length))
+  if (size === undefined) sizes.set(block, (size = encodeBlock(block).length))
   return size
 }
 

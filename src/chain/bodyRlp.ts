@@ -11,13 +11,22 @@ import { txBytes } from './txBytes.ts'
  * transactions come from their remembered encoding (txBytes) instead of being serialized once more.
  */
 export function encodeBody(block: Block): Uint8Array {
+  return encodeRlp(bodyItems(block))
+}
+
+/** A whole block as peers and block files carry it: block.serialize(), with the transactions as encodeBody has them. */
+export function encodeBlock(block: Block): Uint8Array {
+  return encodeRlp([block.header.raw(), ...bodyItems(block)])
+}
+
+function bodyItems(block: Block): NestedUint8Array {
   const body: NestedUint8Array = [
     // a typed transaction is a byte string (type || payload); a legacy one its list of fields
     block.transactions.map((tx) => (tx.supports(Capability.EIP2718TypedTransaction) ? txBytes(tx) : (tx.raw() as NestedUint8Array))),
     block.uncleHeaders.map((uncle) => uncle.raw()),
   ]
   if (block.withdrawals !== undefined) body.push(block.withdrawals.map((w) => w.raw()))
-  return encodeRlp(body)
+  return body
 }
 
 /**

@@ -11,6 +11,7 @@ import { sha256 } from '@noble/hashes/sha2.js'
 
 import { BlockImportError } from '../chain/chain.ts'
 import type { Chain } from '../chain/chain.ts'
+import { encodeBlock } from '../chain/bodyRlp.ts'
 import { decodeBlock, decodeTx } from '../chain/decode.ts'
 import { txBytes } from '../chain/txBytes.ts'
 import type { Logger } from '../cli/log.ts'
@@ -285,7 +286,7 @@ export class Network extends EventEmitter<NetworkEvents> {
 
   /** Announces a block this node sealed (peers forward it once their chain accepted it). */
   async publishBlock(block: Block): Promise<void> {
-    await this.publish(this.blockTopic, block.serialize())
+    await this.publish(this.blockTopic, encodeBlock(block))
   }
 
   /** Registers a request/response protocol whose requests cost `cost(payload)` of the peer's rate budget. */

@@ -7,7 +7,9 @@
 import type { Block } from '@ethereumjs/block'
 import { bytesToHex } from '@ethereumjs/util'
 
+import { encodeBlock } from '../chain/bodyRlp.ts'
 import { encodeReceipt } from '../chain/receipts.ts'
+import { txBytes } from '../chain/txBytes.ts'
 import type { ChainReader } from '../chain/types.ts'
 import { CallError } from '../execution/call.ts'
 import type { CallExecution } from '../execution/call.ts'
@@ -234,7 +236,7 @@ export const debug = namespace<DebugContext>('debug', [
       if (blockHash === undefined) return null
       const block = await ctx.chain.getBlockByHash(blockHash)
       if (block === undefined) throw serverError(`block #${goBytes(blockHash)} not found`)
-      return toData(block.serialize())
+      return toData(encodeBlock(block))
     },
   }),
   method({
@@ -255,11 +257,11 @@ export const debug = namespace<DebugContext>('debug', [
       const at = await ctx.chain.getTxLocation(txHash)
       if (at === undefined) {
         const pooled = ctx.txpool?.get(bytesToHex(txHash))
-        return pooled === undefined ? null : toData(pooled.tx.serialize())
+        return pooled === undefined ? null : toData(txBytes(pooled.tx))
       }
       const block = await ctx.chain.getBlockByHash(at.blockHash)
       const tx = block?.transactions[at.index]
-      return tx === undefined ? null : toData(tx.serialize())
+      return tx === undefined ? null : toData(txBytes(tx))
     },
   }),
 

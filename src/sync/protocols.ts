@@ -4,6 +4,7 @@ import { RLP } from '@ethereumjs/rlp'
 import { bigIntToUnpaddedBytes, bytesToBigInt } from '@ethereumjs/util'
 
 import type { Chain } from '../chain/chain.ts'
+import { encodeBlock } from '../chain/bodyRlp.ts'
 import { decodeBlock as decodeBlockRlp } from '../chain/decode.ts'
 import type { Network } from '../net/network.ts'
 
@@ -14,7 +15,7 @@ export const MAX_BLOCKS_PER_REQUEST = 128
 const REQUEST_TIMEOUT_MS = 20_000
 
 /**
- * Serves whole blocks (header, transactions, uncles, withdrawals: `block.serialize()`), one length-prefixed chunk
+ * Serves whole blocks (header, transactions, uncles, withdrawals: `encodeBlock`), one length-prefixed chunk
  * each. By range: RLP [start, count], the canonical blocks from `start` (fewer at the head). By hash: RLP [hash...],
  * the blocks this node has, in request order, unknown ones skipped.
  */
@@ -25,7 +26,7 @@ export async function serveBlocks(network: Network, chain: Chain): Promise<void>
       for (let n = start; n < start + BigInt(count); n++) {
         const block = await chain.getBlockByNumber(n)
         if (block === undefined) return
-        yield block.serialize()
+        yield encodeBlock(block)
       }
     })()
   }, (payload) => safeCost(() => decodeRangeRequest(payload).count))
@@ -34,7 +35,7 @@ export async function serveBlocks(network: Network, chain: Chain): Promise<void>
     return (async function* () {
       for (const hash of hashes) {
         const block = await chain.getBlockByHash(hash)
-        if (block !== undefined) yield block.serialize()
+        if (block !== undefined) yield encodeBlock(block)
       }
     })()
   }, (payload) => safeCost(() => decodeHashRequest(payload).length))

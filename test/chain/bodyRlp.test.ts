@@ -4,7 +4,7 @@ import { describe, it } from 'node:test'
 import { RLP } from '@ethereumjs/rlp'
 import { bytesToHex } from '@ethereumjs/util'
 
-import { txHashesOfBody } from '../../src/chain/bodyRlp.ts'
+import { encodeBlock, encodeBody, txHashesOfBody } from '../../src/chain/bodyRlp.ts'
 import { reopenedExecutionApisChain } from './storedChain.ts'
 
 describe('transaction hashes from a stored body', () => {
@@ -32,5 +32,16 @@ describe('transaction hashes from a stored body', () => {
     assert.throws(() => txHashesOfBody(Uint8Array.of(0xc3, 0xc5, 1, 2)), /overruns/)
     assert.throws(() => txHashesOfBody(Uint8Array.of(0xc1, 0xb9)), /truncated|overruns/)
     assert.deepEqual(txHashesOfBody(RLP.encode([[], []])), [])
+  })
+})
+
+describe('block and body encodings from remembered transaction encodings', () => {
+  it('are byte for byte what ethereumjs serializes, for every block of a chain with legacy and typed transactions', async (t) => {
+    const chain = await reopenedExecutionApisChain(t)
+    for (let n = 0n; n <= chain.heads().latest.number; n++) {
+      const block = (await chain.getBlockByNumber(n))!
+      assert.deepEqual(encodeBlock(block), block.serialize(), `block ${n}`)
+      assert.deepEqual(encodeBody(block), RLP.encode(block.raw().slice(1)), `body ${n}`)
+    }
   })
 })
