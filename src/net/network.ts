@@ -461,12 +461,14 @@ export class Network extends EventEmitter<NetworkEvents> {
       return 'reject' as TopicValidatorResult
     }
     // with 'Imported gossiped block', the bench splits propagation into the gossip's transit and this node's import
-    this.log.debug('Received gossiped block', { number: Number(block.header.number), hash: bytesToHex(block.hash()), peer: from.toString() })
+    const number = Number(block.header.number)
+    const hash = bytesToHex(block.hash())
+    this.log.debug('Received gossiped block', { number, hash, peer: from.toString() })
     this.adoptPooledSenders(block)
     try {
       const outcome = await chain.importBlock(block)
       if (outcome === 'known') return 'ignore' as TopicValidatorResult
-      this.log.debug('Imported gossiped block', { number: Number(block.header.number), hash: bytesToHex(block.hash()), outcome, peer: from.toString() })
+      this.log.debug('Imported gossiped block', { number, hash, outcome, peer: from.toString() })
       return 'accept' as TopicValidatorResult
     } catch (err) {
       const kind = importFailureKind(err)
@@ -475,7 +477,7 @@ export class Network extends EventEmitter<NetworkEvents> {
         return 'ignore' as TopicValidatorResult
       }
       if (kind === 'not-its-fault') {
-        this.log.debug('Gossiped block not imported', { number: Number(block.header.number), err: (err as Error).message })
+        this.log.debug('Gossiped block not imported', { number, err: (err as Error).message })
         return 'ignore' as TopicValidatorResult
       }
       this.ban(from, (err as Error).message)
