@@ -30,7 +30,7 @@ export interface NetworkResult {
   importP99Ms: number
   cpuMsPerTx: number
   /** the steady load after it: transactions per second offered, how many were included, and propagation meanwhile */
-  paced: { rate: number; submitted: number; included: number; propagationP50Ms: number; propagationP99Ms: number; propagationSamples: number }
+  paced: { rate: number; submitted: number; included: number; propagationP50Ms: number; propagationP99Ms: number; propagationSamples: number; transitP99Ms: number; importP50Ms: number; importP99Ms: number }
 }
 
 interface DevnetNode {
@@ -157,7 +157,7 @@ export async function runNetwork(opts: NetworkOptions): Promise<{ results: Netwo
             importP50Ms: NaN,
             importP99Ms: NaN,
             cpuMsPerTx: (phases.get('transfers')?.cpuMs ?? NaN) / m.load.submitted,
-            paced: { rate: NaN, submitted: 0, included: 0, propagationP50Ms: NaN, propagationP99Ms: NaN, propagationSamples: 0 },
+            paced: { rate: NaN, submitted: 0, included: 0, propagationP50Ms: NaN, propagationP99Ms: NaN, propagationSamples: 0, transitP99Ms: NaN, importP50Ms: NaN, importP99Ms: NaN },
           }
         } else if (m.task === 'paced' && result) {
           result.paced = { ...result.paced, rate: opts.driverConfig('', []).pacedRate, submitted: m.load.submitted, included: m.load.included }
@@ -176,13 +176,21 @@ export async function runNetwork(opts: NetworkOptions): Promise<{ results: Netwo
           importP50Ms: percentile(full.imports, 50),
           importP99Ms: percentile(full.imports, 99),
         })
-        Object.assign(result.paced, { propagationP50Ms: percentile(steady.delays, 50), propagationP99Ms: percentile(steady.delays, 99), propagationSamples: steady.delays.length })
+        Object.assign(result.paced, {
+          propagationP50Ms: percentile(steady.delays, 50),
+          propagationP99Ms: percentile(steady.delays, 99),
+          propagationSamples: steady.delays.length,
+          transitP99Ms: percentile(steady.transits, 99),
+          importP50Ms: percentile(steady.imports, 50),
+          importP99Ms: percentile(steady.imports, 99),
+        })
         results.push(result)
         opts.say(`  confirmed ${result.confirmedTps?.toFixed(0)} tx/s (${result.included}/${result.submitted}), propagation p50 ${result.propagationP50Ms} ms p99 ${result.propagationP99Ms} ms over ${full.delays.length} arrivals`)
         opts.say(`  of which gossip transit p50 ${result.transitP50Ms} p99 ${result.transitP99Ms} ms, the receiver's import p50 ${result.importP50Ms} p99 ${result.importP99Ms} ms`)
         opts.say(`  p50/p99 by receiver: ${chainNodes.map((n, j) => `${n.role} ${j + 1} ${percentile(full.byReceiver[j], 50)}/${percentile(full.byReceiver[j], 99)} ms`).join(', ')}`)
         const p = result.paced
         opts.say(`  then ${p.rate} tx/s steady (${p.included}/${p.submitted} included): propagation p50 ${p.propagationP50Ms} ms p99 ${p.propagationP99Ms} ms over ${p.propagationSamples} arrivals`)
+        opts.say(`    of which gossip transit p99 ${p.transitP99Ms} ms, the receiver's import p50 ${p.importP50Ms} p99 ${p.importP99Ms} ms`)
       }
     } finally {
       await devnet.stop()
