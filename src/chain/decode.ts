@@ -26,6 +26,13 @@ export function decodeBlock(serialized: Uint8Array, common: Common): Block {
   }
   const values = RLP.decode(serialized) as unknown
   if (!Array.isArray(values)) throw new Error('Invalid serialized block input. Must be array')
+  // a byte string in the body is a typed transaction (geth refuses a legacy one wrapped in a string; ethereumjs
+  // would decode it, and its encoding would then differ from what was received)
+  if (Array.isArray(values[1])) {
+    for (const data of values[1] as unknown[]) {
+      if (data instanceof Uint8Array && (data.length === 0 || data[0] > 0x7f)) throw new Error('transaction type not supported')
+    }
+  }
   const block = createBlockFromBytesArray(values as BlockBytes, { common, setHardfork: true, skipConsensusFormatValidation: true })
   // a typed transaction is a byte string in the body (its encoding); a legacy one a list of fields
   if (Array.isArray(values[1])) {

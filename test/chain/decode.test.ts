@@ -80,5 +80,14 @@ describe('decodeBlock', () => {
     assert.throws(() => decodeBlock(hexToBytes('0x8180'), common), /Must be array/)
     assert.throws(() => decodeBlock(hexToBytes('0xc0'), common))
   })
+
+  it('refuses a legacy transaction wrapped in a byte string, as geth does', () => {
+    const legacy = everyType()[0]
+    const block = createBlock({ header: { number: 22_500_000n, gasLimit: 1_000_000n, timestamp: 1_750_000_000n, baseFeePerGas: 7n }, transactions: [legacy] }, { common })
+    const [header, , uncles, withdrawals] = block.raw()
+    const wrapped = RLP.encode([header, [legacy.serialize()], uncles, withdrawals ?? []] as Uint8Array[][])
+    assert.throws(() => decodeBlock(wrapped, common), /transaction type not supported/)
+    assert.equal(decodeBlock(block.serialize(), common).transactions.length, 1, 'the same transaction as a list is fine')
+  })
 })
 
