@@ -175,7 +175,7 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
       if (genesisHash === undefined || genesisRlp === undefined) throw new Error(`datadir ${datadir} has no genesis block`)
       const genesisBody = await db.getBodyRlp(0n, genesisHash)
       if (genesisBody === undefined) throw new Error(`datadir ${datadir} has no genesis body`)
-      const genesis = decodeBlock(genesisRlp, genesisBody, common)
+      const genesis = decodeStoredBlock(genesisRlp, genesisBody, common)
       const load = async (which: 'latest' | 'safe' | 'finalized') => {
         const hash = (await db.getHeadHash(which)) ?? genesisHash
         const number = await db.getNumber(hash)
@@ -252,7 +252,7 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
     if (number === undefined) return undefined
     const [h, b] = await Promise.all([this.db.getHeaderRlp(number, hash), this.db.getBodyRlp(number, hash)])
     if (h === undefined || b === undefined) return undefined
-    const block = decodeBlock(h, b, this.common, this.reads.forks)
+    const block = decodeStoredBlock(h, b, this.common, this.reads.forks)
     this.reads.blocks.set(key, block)
     return block
   }
@@ -649,7 +649,7 @@ export function decodeHeader(rlp: Uint8Array, common: Common, forks = new ForkCo
   return createBlockHeaderFromBytesArray(fields, { common: forkCommonOf(fields, forks), ...blockOpts })
 }
 
-function decodeBlock(headerRlp: Uint8Array, bodyRlp: Uint8Array, common: Common, forks = new ForkCommons(common)): Block {
+function decodeStoredBlock(headerRlp: Uint8Array, bodyRlp: Uint8Array, common: Common, forks = new ForkCommons(common)): Block {
   const header = RLP.decode(headerRlp) as Uint8Array[]
   const body = RLP.decode(bodyRlp) as Uint8Array[][]
   const block = createBlockFromBytesArray([header, ...body] as unknown as BlockBytes, { common: forkCommonOf(header, forks), ...blockOpts })

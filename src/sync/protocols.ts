@@ -5,7 +5,7 @@ import { bigIntToUnpaddedBytes, bytesToBigInt } from '@ethereumjs/util'
 
 import type { Chain } from '../chain/chain.ts'
 import { encodeBlock } from '../chain/bodyRlp.ts'
-import { decodeBlock as decodeBlockRlp } from '../chain/decode.ts'
+import { decodeBlock } from '../chain/decode.ts'
 import type { Network } from '../net/network.ts'
 
 export const BLOCKS_BY_RANGE = '/cairn/blocks_by_range/1'
@@ -53,16 +53,12 @@ function safeCost(count: () => number): number {
 export async function requestBlocksByRange(network: Network, chain: Chain, peer: PeerId, start: bigint, count: number): Promise<Block[]> {
   const payload = RLP.encode([bigIntToUnpaddedBytes(start), bigIntToUnpaddedBytes(BigInt(count))])
   const chunks = await network.request(peer, BLOCKS_BY_RANGE, payload, { timeoutMs: REQUEST_TIMEOUT_MS, maxChunks: count })
-  return chunks.map((c) => decodeBlock(chain, c))
+  return chunks.map((c) => decodeBlock(c, chain.common))
 }
 
 export async function requestBlocksByHash(network: Network, chain: Chain, peer: PeerId, hashes: Uint8Array[]): Promise<Block[]> {
   const chunks = await network.request(peer, BLOCKS_BY_HASH, RLP.encode(hashes), { timeoutMs: REQUEST_TIMEOUT_MS, maxChunks: hashes.length })
-  return chunks.map((c) => decodeBlock(chain, c))
-}
-
-export function decodeBlock(chain: Chain, bytes: Uint8Array): Block {
-  return decodeBlockRlp(bytes, chain.common)
+  return chunks.map((c) => decodeBlock(c, chain.common))
 }
 
 function decodeRangeRequest(payload: Uint8Array): { start: bigint; count: number } {
