@@ -34,6 +34,7 @@ import { ForkCommons } from '../config/forkCommons.ts'
 import { SignerCache, recoverSigner } from '../consensus/clique/seal.ts'
 import type { ChainDB } from '../db/chaindb.ts'
 import { Lru } from '../db/lru.ts'
+import { installCodeAnalysisCache } from './codeAnalysis.ts'
 import type { AncestorHashes } from './executor.ts'
 import { MemoStateManager, StateMemo } from './stateMemo.ts'
 
@@ -1137,6 +1138,7 @@ export class CallExecutor implements CallExecution {
     const active = getActivePrecompiles(common)
     const customPrecompiles = await applyStateOverrides(state, overrides.state, active)
     const ancestors = this.ancestors(header)
+    await installCodeAnalysisCache()
     const evm = await createEVM({
       common,
       stateManager: state,

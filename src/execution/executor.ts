@@ -13,6 +13,7 @@ import { txBytes } from '../chain/txBytes.ts'
 import type { ConsensusReceipt } from '../chain/types.ts'
 import type { GenesisAccount } from '../config/genesis.ts'
 import type { ChainDB, TrieNodeStore } from '../db/chaindb.ts'
+import { installCodeAnalysisCache } from './codeAnalysis.ts'
 import { orderedTrieRoot } from './orderedTrie.ts'
 import { newStateManager } from './stateManager.ts'
 import type { BatchedStateManager } from './stateManager.ts'
@@ -65,7 +66,7 @@ export class Executor {
   }
 
   private vm(): Promise<VM> {
-    this.vmPromise ??= createVM({
+    this.vmPromise ??= installCodeAnalysisCache().then(() => createVM({
       common: this.vmCommon,
       stateManager: this.stateManager,
       blockchain: {
@@ -79,7 +80,7 @@ export class Executor {
           return this
         },
       },
-    })
+    }))
     return this.vmPromise
   }
 

@@ -34,6 +34,7 @@ import { keccak_256 } from '@noble/hashes/sha3.js'
 
 import { childBaseFee } from '../config/genesis.ts'
 import type { ChainDB } from '../db/chaindb.ts'
+import { installCodeAnalysisCache } from './codeAnalysis.ts'
 import type { AccessListEntry, Authorization, BlockContext, BlockOverrides, CallArgs, CallEnv, EVMBlock, ExecutionResult, Message, StateOverrides } from './call.ts'
 import {
   CallError,
@@ -432,6 +433,7 @@ async function processBlock(
   const active = getActivePrecompiles(common)
   const customPrecompiles = await applyStateOverrides(state, block.state, active)
   const tracer = new TransferTracer(request.traceTransfers)
+  await installCodeAnalysisCache()
   const evm = await createEVM({
     common,
     stateManager: state,

@@ -16,6 +16,7 @@ import type { RunTxOpts, RunTxResult, VM } from '@ethereumjs/vm'
 
 import type { ChainDB } from '../db/chaindb.ts'
 import { unpackRevert } from './call.ts'
+import { installCodeAnalysisCache } from './codeAnalysis.ts'
 import { newStateManager } from './stateManager.ts'
 import type { AncestorHashes } from './executor.ts'
 
@@ -111,6 +112,7 @@ export class ChainTracer {
     const stateManager = newStateManager(this.source.db.trieStore(), common)
     await stateManager.setStateRoot(parent.stateRoot)
     const ancestors = this.source.ancestorsOf(parent)
+    await installCodeAnalysisCache()
     return createVM({
       common,
       stateManager,
