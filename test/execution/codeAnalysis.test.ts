@@ -1,11 +1,16 @@
 import assert from 'node:assert/strict'
-import { before, describe, it } from 'node:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
 
 import { Common, Hardfork, Mainnet } from '@ethereumjs/common'
 import { createEVM } from '@ethereumjs/evm'
 import type { EVM } from '@ethereumjs/evm'
-import { bytesToBigInt, hexToBytes } from '@ethereumjs/util'
+import { bytesToBigInt, bytesToHex, hexToBytes } from '@ethereumjs/util'
 
+import { Chain } from '../../src/chain/chain.ts'
+import { devGenesis } from '../../src/config/devGenesis.ts'
 import { cachedCodeAnalyses, installCodeAnalysisCache } from '../../src/execution/codeAnalysis.ts'
 
 const VALUE = 0x0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20n
@@ -51,5 +56,30 @@ describe('the EVM code analysis kept between calls', () => {
     const result = await counting.runCode({ code: contract, gasLimit: 100_000n })
     assert.equal(result.exceptionError, undefined)
     assert.equal(jumpdests, 1, "the counting EVM's JUMPDEST handler ran")
+  })
+})
+
+describe("eth_call's code analysis", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cairn-code-analysis-'))
+  const CONTRACT = '0x00000000000000000000000000000000000c0de5'
+  let chain: Chain
+
+  before(async () => {
+    const genesis = devGenesis({ period: 0, gasLimit: 30_000_000n }) as { alloc: Record<string, unknown> }
+    genesis.alloc[CONTRACT] = { balance: '0x0', code: bytesToHex(code()) }
+    await Chain.init(dir, JSON.stringify(genesis))
+    chain = await Chain.open(dir)
+  })
+  after(async () => {
+    await chain?.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('is made once for calls to the same contract: its code comes from the state caches as the same array', async () => {
+    const calls = chain.callExecution()
+    const head = chain.heads().latest
+    const analysed = cachedCodeAnalyses()
+    for (let i = 0; i < 4; i++) assert.equal(bytesToBigInt(await calls.call(head, { to: hexToBytes(CONTRACT) })), VALUE)
+    assert.equal(cachedCodeAnalyses(), analysed + 1)
   })
 })
