@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 
 import { MerklePatriciaTrie } from '@ethereumjs/mpt'
-import { MapDB, ValueEncoding, bytesToHex } from '@ethereumjs/util'
+import { MapDB, ValueEncoding, bytesToHex, hexToBytes } from '@ethereumjs/util'
 
 import { applyTrieWrites, readTrieValue } from '../../src/execution/trieBatch.ts'
 import type { TrieWrite } from '../../src/execution/trieBatch.ts'
@@ -113,6 +113,18 @@ describe('applyTrieWrites: batched trie writes give the roots of ethereumjs one-
     const orphan = new MerklePatriciaTrie({ useKeyHashing: true, db: new MapDB(), valueEncoding: ValueEncoding.Bytes, root: trie.root() })
     await assert.rejects(applyTrieWrites(orphan, [[Uint8Array.of(3), Uint8Array.of(3)]]), /missing trie node [0-9a-f]{64}/)
     await assert.rejects(readTrieValue(orphan, Uint8Array.of(1)), /missing trie node [0-9a-f]{64}/)
+  })
+
+  it('a stored node that is not a trie node is an error saying so', async () => {
+    const store = new MapDB<string, Uint8Array>()
+    const trie = new MerklePatriciaTrie({ useKeyHashing: true, db: store, valueEncoding: ValueEncoding.Bytes })
+    await applyTrieWrites(trie, [[Uint8Array.of(1), Uint8Array.of(1)], [Uint8Array.of(2), Uint8Array.of(2)]])
+    const root = bytesToHex(trie.root()).slice(2)
+    for (const garbage of ['c3010203', 'c2c0', 'f9ffff', '83010203c0']) {
+      await store.put(root, hexToBytes(`0x${garbage}`))
+      await assert.rejects(readTrieValue(trie, Uint8Array.of(1)), /invalid trie node/, garbage)
+      await assert.rejects(applyTrieWrites(trie, [[Uint8Array.of(3), Uint8Array.of(3)]]), /invalid trie node/, garbage)
+    }
   })
 
   it('an empty trie reads null', async () => {
