@@ -3,7 +3,8 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import type { MerklePatriciaTrie } from '@ethereumjs/mpt'
 import { KECCAK256_RLP, equalsBytes } from '@ethereumjs/util'
 
-import { encodeRlp } from '../chain/rlp.ts'
+import { encodeRlp, rlpList, rlpListItems } from '../chain/rlp.ts'
+import type { RlpItemBounds } from '../chain/rlp.ts'
 import { keccak256 } from '../crypto/keccak.ts'
 
 /**
@@ -122,7 +123,13 @@ async function resolve(source: NodeSource, ref: Uint8Array | TrieNode): Promise<
   if (!(ref instanceof Uint8Array)) return ref
   const encoded = await source.get(ref)
   if (encoded === undefined || encoded === null) throw new Error(`missing trie node ${hexOf(ref)}`)
-  const node = decodeStoredNode(encoded)
+  let node: TrieNode
+  try {
+    const list = rlpList(encoded)
+    node = decodeList(encoded, list.payload, list.end)
+  } catch (err) {
+    throw new Error(`invalid trie node ${hexOf(ref)}: ${(err as Error).message}`)
+  }
   node.hash = ref
   return node
 }
@@ -230,83 +237,25 @@ function itemOf(node: TrieNode, stored: { type: 'put'; key: Uint8Array; value: U
 }
 
 /**
- * A stored node from its encoding. Its byte strings are views into `encoded` (stored bytes are never changed), where
- * RLP.decode copies the list body and then every item again: decoding was a third of a state read.
+ * The node whose list items are encoded in bytes[payload, end). Its byte strings are views into the stored bytes
+ * (which are never changed): RLP.decode copied the list body and then every item again, a third of a state read.
  */
-function decodeStoredNode(encoded: Uint8Array): TrieNode {
-  const end = readItem(encoded, 0, encoded.length)
-  if (!itemIsList || end !== encoded.length) throw new Error('invalid trie node: not one RLP list')
-  return decodeList(encoded, itemStart, itemEnd)
-}
-
-/** the node whose list items are encoded in bytes[start, end) */
-function decodeList(bytes: Uint8Array, start: number, end: number): TrieNode {
-  // each item's payload bounds and whether it is a list; a node has 2 or 17 items
-  const items: number[] = []
-  for (let at = start; at < end; ) {
-    if (items.length === 17 * 3) throw new Error('invalid trie node: a list of more than 17 items')
-    at = readItem(bytes, at, end)
-    items.push(itemStart, itemEnd, itemIsList ? 1 : 0)
+function decodeList(bytes: Uint8Array, payload: number, end: number): TrieNode {
+  const items = rlpListItems(bytes, payload, end)
+  const ref = ({ payload, end, isList }: RlpItemBounds): Ref => (isList ? decodeList(bytes, payload, end) : payload === end ? undefined : bytes.subarray(payload, end))
+  const string = ({ payload, end, isList }: RlpItemBounds): Uint8Array => {
+    if (isList) throw new Error('a list where a byte string belongs')
+    return bytes.subarray(payload, end)
   }
-  const ref = (i: number): Ref => {
-    const [from, to, list] = [items[3 * i], items[3 * i + 1], items[3 * i + 2]]
-    if (list === 1) return decodeList(bytes, from, to)
-    return from === to ? undefined : bytes.subarray(from, to)
-  }
-  const string = (i: number): Uint8Array => {
-    if (items[3 * i + 2] === 1) throw new Error('invalid trie node: a list where a byte string belongs')
-    return bytes.subarray(items[3 * i], items[3 * i + 1])
-  }
-  if (items.length === 17 * 3) {
+  if (items.length === 17) {
     const children: Ref[] = new Array(16)
-    for (let i = 0; i < 16; i++) children[i] = ref(i)
-    const value = string(16)
+    for (let i = 0; i < 16; i++) children[i] = ref(items[i])
+    const value = string(items[16])
     return { kind: 'branch', children, value: value.length > 0 ? value : undefined }
   }
-  if (items.length !== 2 * 3) throw new Error(`invalid trie node: a list of ${items.length / 3} items`)
-  const [path, isLeaf] = fromHexPrefix(string(0))
-  return isLeaf ? { kind: 'leaf', path, value: string(1) } : { kind: 'ext', path, child: ref(1) }
-}
-
-// what readItem found: the item's payload is bytes[itemStart, itemEnd)
-let itemStart = 0
-let itemEnd = 0
-let itemIsList = false
-
-/** Reads the RLP item at `at` (which must end by `limit`) into itemStart/itemEnd/itemIsList; returns where it ends. */
-function readItem(bytes: Uint8Array, at: number, limit: number): number {
-  if (at >= limit) throw new Error('invalid trie node: truncated')
-  const first = bytes[at]
-  let start: number
-  let length: number
-  if (first < 0x80) {
-    start = at
-    length = 1
-  } else if (first < 0xb8) {
-    start = at + 1
-    length = first - 0x80
-  } else if (first < 0xc0) {
-    start = at + 1 + (first - 0xb7)
-    length = readLength(bytes, at + 1, start, limit)
-  } else if (first < 0xf8) {
-    start = at + 1
-    length = first - 0xc0
-  } else {
-    start = at + 1 + (first - 0xf7)
-    length = readLength(bytes, at + 1, start, limit)
-  }
-  if (start + length > limit) throw new Error('invalid trie node: an item runs past its end')
-  itemStart = start
-  itemEnd = start + length
-  itemIsList = first >= 0xc0
-  return itemEnd
-}
-
-function readLength(bytes: Uint8Array, from: number, to: number, limit: number): number {
-  if (to > limit) throw new Error('invalid trie node: truncated')
-  let length = 0
-  for (let i = from; i < to; i++) length = length * 256 + bytes[i]
-  return length
+  if (items.length !== 2) throw new Error(`a list of ${items.length} items`)
+  const [path, isLeaf] = fromHexPrefix(string(items[0]))
+  return isLeaf ? { kind: 'leaf', path, value: string(items[1]) } : { kind: 'ext', path, child: ref(items[1]) }
 }
 
 function hexPrefix(path: Nibbles, leaf: boolean): Uint8Array {

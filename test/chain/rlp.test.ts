@@ -4,7 +4,7 @@ import { describe, it } from 'node:test'
 import { RLP } from '@ethereumjs/rlp'
 import { bytesToHex } from '@ethereumjs/util'
 
-import { encodeRlp } from '../../src/chain/rlp.ts'
+import { encodeRlp, rlpItemAt, rlpList, rlpListItems } from '../../src/chain/rlp.ts'
 import type { RlpInput } from '../../src/chain/rlp.ts'
 
 /** a deterministic generator, so a failure names a reproducible case */
@@ -51,5 +51,30 @@ describe('encodeRlp', () => {
       const c = input(random(seed), 3)
       assert.equal(bytesToHex(encodeRlp(c)), bytesToHex(RLP.encode(c as never)), `seed ${seed}`)
     }
+  })
+})
+
+describe('reading stored RLP in place', () => {
+  /** what the item at b[at..] holds, read back through rlpItemAt and rlpListItems */
+  function read(b: Uint8Array, at: number, limit: number): RlpInput {
+    const item = rlpItemAt(b, at, limit)
+    if (!item.isList) return b.subarray(item.payload, item.end)
+    return rlpListItems(b, item.payload, item.end).map((child) => read(b, child.start, item.end))
+  }
+
+  it('reads back random nested byte strings and lists, header forms included', () => {
+    for (let seed = 1; seed <= 300; seed++) {
+      const c = input(random(seed), 3)
+      const encoded = encodeRlp(c)
+      assert.deepEqual(read(encoded, 0, encoded.length), c, `seed ${seed}`)
+    }
+  })
+
+  it('refuses items that run past their list or their buffer', () => {
+    assert.throws(() => rlpList(Uint8Array.of(0x83, 1, 2, 3)), /expected one list/)
+    assert.throws(() => rlpList(Uint8Array.of(0xc1, 0x01, 0x02)), /expected one list/)
+    assert.throws(() => rlpItemAt(Uint8Array.of(0x83, 1, 2), 0), /overruns/)
+    assert.throws(() => rlpItemAt(Uint8Array.of(0xb9, 0x01), 0), /truncated/)
+    assert.throws(() => rlpListItems(Uint8Array.of(0xc2, 0x82, 1, 2), 1, 3), /overruns/)
   })
 })
