@@ -1,8 +1,8 @@
 /**
- * RLP encoding of byte strings and lists into one buffer sized up front, and reading of stored RLP in place. @ethereumjs/rlp allocates a header array and
- * a concatenated copy for every item and every list, so each trie node, receipt and body was copied once per nesting
- * level: most of what a sealer allocates is short-lived bytes like these, and garbage collection took a quarter of its
- * CPU (its helper threads included).
+ * RLP encoding of byte strings and lists into one buffer sized up front, and reading of stored RLP in place.
+ * @ethereumjs/rlp allocates a header array and a concatenated copy for every item and every list, so each trie node,
+ * receipt and body was copied once per nesting level: most of what a sealer allocates is short-lived bytes like
+ * these, and garbage collection took a quarter of its CPU (its helper threads included).
  */
 export type RlpInput = Uint8Array | readonly RlpInput[]
 

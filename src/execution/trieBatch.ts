@@ -242,10 +242,13 @@ function itemOf(node: TrieNode, stored: { type: 'put'; key: Uint8Array; value: U
  */
 function decodeList(bytes: Uint8Array, payload: number, end: number): TrieNode {
   const items = rlpListItems(bytes, payload, end)
-  const ref = ({ payload, end, isList }: RlpItemBounds): Ref => (isList ? decodeList(bytes, payload, end) : payload === end ? undefined : bytes.subarray(payload, end))
-  const string = ({ payload, end, isList }: RlpItemBounds): Uint8Array => {
-    if (isList) throw new Error('a list where a byte string belongs')
-    return bytes.subarray(payload, end)
+  const ref = (item: RlpItemBounds): Ref => {
+    if (item.isList) return decodeList(bytes, item.payload, item.end)
+    return item.payload === item.end ? undefined : bytes.subarray(item.payload, item.end)
+  }
+  const string = (item: RlpItemBounds): Uint8Array => {
+    if (item.isList) throw new Error('a list where a byte string belongs')
+    return bytes.subarray(item.payload, item.end)
   }
   if (items.length === 17) {
     const children: Ref[] = new Array(16)
