@@ -127,6 +127,34 @@ describe('applyTrieWrites: batched trie writes give the roots of ethereumjs one-
     }
   })
 
+  it('under an open checkpoint: reads copy nothing into it, new nodes go to the store, its own writes are read, a revert restores the root', async () => {
+    const store = new MapDB<string, Uint8Array>()
+    const trie = new MerklePatriciaTrie({ useKeyHashing: true, db: store, valueEncoding: ValueEncoding.Bytes })
+    const keys = Array.from({ length: 40 }, (_, i) => Uint8Array.of(i))
+    await applyTrieWrites(trie, keys.map((k) => [k, Uint8Array.of(1, ...k)]))
+    const before = trie.root()
+    trie.checkpoint()
+    const open = trie.database().checkpoints.at(-1)!.keyValueMap
+    for (const k of keys) assert.deepEqual(await readTrieValue(trie, k), Uint8Array.of(1, ...k))
+    assert.equal(open.size, 0, 'nodes read were copied into the checkpoint')
+
+    const storedBefore = store._database.size
+    await applyTrieWrites(trie, [[Uint8Array.of(100), Uint8Array.of(7)]])
+    assert.ok(store._database.size > storedBefore, 'new nodes did not reach the store')
+    assert.equal(open.size, 0)
+    // ethereumjs's own writes stay in the checkpoint until it commits: reads and later batches see them
+    await trie.put(Uint8Array.of(101), Uint8Array.of(8))
+    assert.ok(open.size > 0)
+    assert.deepEqual(await readTrieValue(trie, Uint8Array.of(101)), Uint8Array.of(8))
+    await applyTrieWrites(trie, [[Uint8Array.of(102), Uint8Array.of(9)]])
+    for (const [k, v] of [[100, 7], [101, 8], [102, 9]]) assert.deepEqual(await trie.get(Uint8Array.of(k)), Uint8Array.of(v))
+
+    await trie.revert()
+    assert.equal(bytesToHex(trie.root()), bytesToHex(before))
+    for (const k of [100, 101, 102]) assert.equal(await readTrieValue(trie, Uint8Array.of(k)), null)
+    for (const k of keys) assert.deepEqual(await readTrieValue(trie, k), Uint8Array.of(1, ...k))
+  })
+
   it('an empty trie reads null', async () => {
     assert.equal(await readTrieValue(newTrie(true), Uint8Array.of(1)), null)
   })
