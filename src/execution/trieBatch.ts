@@ -78,6 +78,7 @@ function nodeStore(db: CheckpointDB): NodeSource {
   if (db.cacheSize > 0 || valueEncoding !== ValueEncoding.Bytes) {
     return { get: (k) => db.get(k) as Promise<Uint8Array | undefined | null>, store: (nodes) => db.batch(nodes) }
   }
+  const opts = { keyEncoding: KeyEncoding.String, valueEncoding }
   return {
     async get(key) {
       const hex = hexOf(key)
@@ -85,10 +86,10 @@ function nodeStore(db: CheckpointDB): NodeSource {
         const written = db.checkpoints[i].keyValueMap
         if (written.has(hex)) return written.get(hex)
       }
-      const value = await db.db.get(hex, { keyEncoding: KeyEncoding.String, valueEncoding })
+      const value = await db.db.get(hex, opts)
       return typeof value === 'string' ? unprefixedHexToBytes(value) : value
     },
-    store: (nodes) => db.db.batch(nodes.map((n) => ({ type: 'put', key: hexOf(n.key), value: n.value, opts: { keyEncoding: KeyEncoding.String, valueEncoding } }))),
+    store: (nodes) => db.db.batch(nodes.map((n) => ({ type: 'put', key: hexOf(n.key), value: n.value, opts }))),
   }
 }
 
