@@ -15,6 +15,7 @@ import type { GenesisAccount } from '../config/genesis.ts'
 import type { ChainDB, TrieNodeStore } from '../db/chaindb.ts'
 import { installCodeAnalysisCache } from './codeAnalysis.ts'
 import { orderedTrieRoot } from './orderedTrie.ts'
+import { plainTransfersApply, runPlainTransfer } from './plainTransfer.ts'
 import { newStateManager } from './stateManager.ts'
 import type { BatchedStateManager } from './stateManager.ts'
 
@@ -252,6 +253,7 @@ export class Executor {
         blockOpts: { putBlockIntoBlockchain: false, skipConsensusFormatValidation: true },
       })
       const record = await openBuilder(vm, builder)
+      const plainTransfers = plainTransfersApply(vm)
       let receiptGasUsed = 0n
       let slice = performance.now()
       let index = 0
@@ -278,7 +280,9 @@ export class Executor {
         }
         let result: RunTxResult
         try {
-          result = await runTx(vm, { tx, block: view, skipHardForkValidation: true, blockGasUsed: receiptGasUsed })
+          result =
+            (plainTransfers ? await runPlainTransfer(vm, tx, view, receiptGasUsed) : undefined) ??
+            (await runTx(vm, { tx, block: view, skipHardForkValidation: true, blockGasUsed: receiptGasUsed }))
         } catch (err) {
           skip(cleanVmMessage((err as Error).message))
           continue

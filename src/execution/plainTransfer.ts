@@ -1,0 +1,107 @@
+/**
+ * A plain value transfer (no calldata, to an account without code that is not a precompile) run without the EVM.
+ * Such a transaction executes no instruction: its gas is the intrinsic gas, its receipt has no logs, and its effect
+ * is four balance moves and a nonce. runTx still opens journal checkpoints, warms every precompile's address, builds
+ * an EVM message and a bloom, and reads and writes each account several times, which is most of what a block of
+ * transfers costs to build and to import.
+ *
+ * Only the success path is taken here: any check runTx would fail, and any case outside the forks where these
+ * rules are known to hold (Byzantium to Prague), returns undefined, and the caller runs runTx, which then gives the
+ * exact error. The state changes are runTx's, in its order, so that aliasing (sender, recipient and fee recipient
+ * being the same account) comes out the same, including EIP-161's removal of touched empty accounts.
+ */
+import { Hardfork } from '@ethereumjs/common'
+import type { Block } from '@ethereumjs/block'
+import type { EVM } from '@ethereumjs/evm'
+import type { TypedTransaction } from '@ethereumjs/tx'
+import { Account, KECCAK256_NULL, equalsBytes } from '@ethereumjs/util'
+import type { Address } from '@ethereumjs/util'
+import { Bloom } from '@ethereumjs/vm'
+import type { RunTxResult, VM } from '@ethereumjs/vm'
+
+/** EIPs of forks after Prague that change how a transaction is charged or recorded */
+const LATER_RULES = [7825, 7864, 7928, 7708, 7778, 8037, 2780] as const
+
+/** Whether the VM's current rules are ones this path reproduces; asked once per block. */
+export function plainTransfersApply(vm: VM): boolean {
+  const common = vm.common
+  if (!common.gteHardfork(Hardfork.Byzantium) || common.gteHardfork(Hardfork.Osaka)) return false
+  // the fee recipient: runTx pays the Clique signer, recovered from the seal, under proof-of-authority rules
+  if (common.consensusType() === 'poa') return false
+  return !LATER_RULES.some((eip) => common.isActivatedEIP(eip))
+}
+
+/**
+ * Runs `tx` as runTx would, if it is a plain transfer that succeeds; undefined otherwise (nothing changed). `block`
+ * is the header view the transactions run against; `blockGasUsed` the gas of the block's transactions before it.
+ */
+export async function runPlainTransfer(vm: VM, tx: TypedTransaction, block: Block, blockGasUsed: bigint): Promise<RunTxResult | undefined> {
+  const to = tx.to
+  if (tx.type > 2 || to === undefined || tx.data.length !== 0 || (vm.evm as EVM).getPrecompile(to) !== undefined) return undefined
+  const state = vm.stateManager
+  const common = vm.common
+  const london = common.isActivatedEIP(1559)
+  const feeMarket = 'maxFeePerGas' in tx
+  // typed transactions of forks not yet active: runTx's errors
+  if ((tx.type > 0 && !common.isActivatedEIP(2930)) || (feeMarket && !london)) return undefined
+  const baseFee = block.header.baseFeePerGas
+  const gasUsed = tx.getIntrinsicGas()
+  if (tx.gasLimit < gasUsed) return undefined
+
+  // runTx's checks, all before any change
+  const maxFee = feeMarket ? tx.maxFeePerGas : (tx as { gasPrice: bigint }).gasPrice
+  if (london && (baseFee === undefined || maxFee < baseFee)) return undefined
+  const caller = tx.getSenderAddress()
+  const sender = await state.getAccount(caller)
+  if (sender === undefined || !equalsBytes(sender.codeHash, KECCAK256_NULL) || sender.nonce !== tx.nonce) return undefined
+  if (sender.balance < tx.getUpfrontCost(baseFee)) return undefined
+  if (sender.balance < tx.value + (feeMarket ? tx.gasLimit * maxFee : 0n)) return undefined
+  const recipient = await state.getAccount(to)
+  if (recipient !== undefined && !equalsBytes(recipient.codeHash, KECCAK256_NULL)) return undefined
+
+  let gasPrice: bigint
+  let tip: bigint
+  if (feeMarket) {
+    tip = tx.getEffectivePriorityFee(baseFee!)
+    gasPrice = tip + baseFee!
+  } else {
+    gasPrice = maxFee
+    tip = london ? gasPrice - baseFee! : 0n
+  }
+  const miner = block.header.coinbase
+
+  // the upfront charge and the nonce, the value, the unused gas back, the fee recipient's share
+  await move(state, caller, (a) => {
+    a.balance -= tx.gasLimit * gasPrice
+    a.nonce += 1n
+  })
+  await move(state, caller, (a) => (a.balance -= tx.value))
+  await move(state, to, (a) => (a.balance += tx.value))
+  await move(state, caller, (a) => (a.balance += (tx.gasLimit - gasUsed) * gasPrice))
+  const minerValue = london ? gasUsed * tip : gasUsed * gasPrice
+  await move(state, miner, (a) => (a.balance += minerValue))
+  // EIP-161: touched accounts left empty are removed (the sender has a nonce now, so never it)
+  for (const touched of [to, miner]) {
+    const account = await state.getAccount(touched)
+    if (account === undefined || account.isEmpty()) await state.deleteAccount(touched)
+  }
+
+  const bloom = new Bloom(undefined, common)
+  return {
+    execResult: { executionGasUsed: 0n, returnValue: new Uint8Array(0), logs: [], gasRefund: 0n },
+    bloom,
+    amountSpent: gasUsed * gasPrice,
+    totalGasSpent: gasUsed,
+    blockGasSpent: gasUsed,
+    gasRefund: 0n,
+    minerValue,
+    receipt: { status: 1, cumulativeBlockGasUsed: blockGasUsed + gasUsed, bitvector: bloom.bitvector, logs: [] },
+  }
+}
+
+/** read, change and put back one account (a missing one as an empty account), as each of runTx's steps does */
+async function move(state: VM['stateManager'], address: Address, change: (account: Account) => void): Promise<void> {
+  const account = (await state.getAccount(address)) ?? new Account()
+  change(account)
+  await state.putAccount(address, account)
+}
