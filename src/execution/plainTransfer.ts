@@ -7,8 +7,9 @@
  *
  * Only the success path is taken here: any check runTx would fail, and any case outside the forks where these
  * rules are known to hold (Byzantium to Prague), returns undefined, and the caller runs runTx, which then gives the
- * exact error. The state changes are runTx's, in its order, so that aliasing (sender, recipient and fee recipient
- * being the same account) comes out the same, including EIP-161's removal of touched empty accounts.
+ * exact error. The state changes are runTx's, applied in its order to one object per account, so that aliasing
+ * (sender, recipient and fee recipient being the same account) comes out the same, and EIP-161's removal of touched
+ * empty accounts too; each account is then put once.
  */
 import { Hardfork } from '@ethereumjs/common'
 import type { Block } from '@ethereumjs/block'
@@ -68,22 +69,27 @@ export async function runPlainTransfer(vm: VM, tx: TypedTransaction, block: Bloc
     gasPrice = maxFee
     tip = london ? gasPrice - baseFee! : 0n
   }
-  const miner = block.header.coinbase
 
-  // the upfront charge and the nonce, the value, the unused gas back, the fee recipient's share
-  await move(state, caller, (a) => {
-    a.balance -= tx.gasLimit * gasPrice
-    a.nonce += 1n
-  })
-  await move(state, caller, (a) => (a.balance -= tx.value))
-  await move(state, to, (a) => (a.balance += tx.value))
-  await move(state, caller, (a) => (a.balance += (tx.gasLimit - gasUsed) * gasPrice))
+  // runTx's steps on the accounts in hand (one object per address, so aliases see each other's changes): the upfront
+  // charge and the nonce, the value, the unused gas back, the fee recipient's share; then each account is put once
+  const touched = new Map<string, { address: Address; account: Account }>([[caller.toString(), { address: caller, account: sender }]])
+  const inHand = async (address: Address, known?: Account): Promise<Account> => {
+    const key = address.toString()
+    let entry = touched.get(key)
+    if (entry === undefined) touched.set(key, (entry = { address, account: known ?? (await state.getAccount(address)) ?? new Account() }))
+    return entry.account
+  }
+  sender.balance -= tx.gasLimit * gasPrice
+  sender.nonce += 1n
+  sender.balance -= tx.value
+  ;(await inHand(to, recipient ?? new Account())).balance += tx.value
+  sender.balance += (tx.gasLimit - gasUsed) * gasPrice
   const minerValue = london ? gasUsed * tip : gasUsed * gasPrice
-  await move(state, miner, (a) => (a.balance += minerValue))
-  // EIP-161: touched accounts left empty are removed (the sender has a nonce now, so never it)
-  for (const touched of [to, miner]) {
-    const account = await state.getAccount(touched)
-    if (account === undefined || account.isEmpty()) await state.deleteAccount(touched)
+  ;(await inHand(block.header.coinbase)).balance += minerValue
+  for (const { address, account } of touched.values()) {
+    // EIP-161: a touched account left empty is removed (never the sender, which has a nonce now)
+    if (account.isEmpty()) await state.deleteAccount(address)
+    else await state.putAccount(address, account)
   }
 
   const bloom = new Bloom(undefined, common)
@@ -97,11 +103,4 @@ export async function runPlainTransfer(vm: VM, tx: TypedTransaction, block: Bloc
     minerValue,
     receipt: { status: 1, cumulativeBlockGasUsed: blockGasUsed + gasUsed, bitvector: bloom.bitvector, logs: [] },
   }
-}
-
-/** read, change and put back one account (a missing one as an empty account), as each of runTx's steps does */
-async function move(state: VM['stateManager'], address: Address, change: (account: Account) => void): Promise<void> {
-  const account = (await state.getAccount(address)) ?? new Account()
-  change(account)
-  await state.putAccount(address, account)
 }
