@@ -7,7 +7,7 @@ import { Common, Hardfork, Mainnet } from '@ethereumjs/common'
 import { Caches, MerkleStateManager } from '@ethereumjs/statemanager'
 import { createAccessList2930Tx, createFeeMarket1559Tx, createLegacyTx } from '@ethereumjs/tx'
 import type { TypedTransaction } from '@ethereumjs/tx'
-import { Account, Address, bytesToHex, createAddressFromPrivateKey, hexToBytes, randomBytes } from '@ethereumjs/util'
+import { Account, Address, bytesToHex, createAddressFromPrivateKey, hexToBytes } from '@ethereumjs/util'
 import { createVM, runTx } from '@ethereumjs/vm'
 import type { RunTxResult, VM } from '@ethereumjs/vm'
 
@@ -23,7 +23,6 @@ const B = createAddressFromPrivateKey(KEY_B)
 const EMPTY = new Address(hexToBytes(`0x${'ee'.repeat(20)}`))
 const CONTRACT = new Address(hexToBytes(`0x${'cc'.repeat(20)}`))
 const FEE_RECIPIENT = new Address(hexToBytes(`0x${'fe'.repeat(20)}`))
-const fresh = () => new Address(randomBytes(20))
 
 /** a VM whose state holds A and B (funded), an empty account and a contract */
 async function world(hardfork: Hardfork): Promise<{ vm: VM; common: Common }> {
@@ -89,8 +88,8 @@ async function sameAsRunTx(hardfork: Hardfork, coinbase: Address, build: (common
 }
 
 describe('plain transfers without the EVM', () => {
-  const newcomer = fresh()
-  const untouched = fresh()
+  const newcomer = new Address(hexToBytes(`0x${'a1'.repeat(20)}`))
+  const untouched = new Address(hexToBytes(`0x${'a2'.repeat(20)}`))
   const transfers = (common: Common): TypedTransaction[] => {
     let nonceA = 0n
     const fromA = (to: Address, value: bigint, fees: { maxFeePerGas?: bigint; maxPriorityFeePerGas?: bigint } = {}) =>
