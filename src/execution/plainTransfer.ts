@@ -57,8 +57,17 @@ export async function runPlainTransfer(vm: VM, tx: TypedTransaction, block: Bloc
   if (sender === undefined || !equalsBytes(sender.codeHash, KECCAK256_NULL) || sender.nonce !== tx.nonce) return undefined
   if (sender.balance < tx.getUpfrontCost(baseFee)) return undefined
   if (sender.balance < tx.value + (feeMarket ? tx.gasLimit * maxFee : 0n)) return undefined
-  const recipient = await state.getAccount(to)
-  if (recipient !== undefined && !equalsBytes(recipient.codeHash, KECCAK256_NULL)) return undefined
+  // one object per address, so that aliases (the sender also being the recipient or the fee recipient) see each
+  // other's changes; a missing account is an empty one, with no code
+  const touched = new Map<string, { address: Address; account: Account }>([[caller.toString(), { address: caller, account: sender }]])
+  const inHand = async (address: Address): Promise<Account> => {
+    const key = address.toString()
+    let entry = touched.get(key)
+    if (entry === undefined) touched.set(key, (entry = { address, account: (await state.getAccount(address)) ?? new Account() }))
+    return entry.account
+  }
+  const recipient = await inHand(to)
+  if (!equalsBytes(recipient.codeHash, KECCAK256_NULL)) return undefined
 
   let gasPrice: bigint
   let tip: bigint
@@ -70,19 +79,12 @@ export async function runPlainTransfer(vm: VM, tx: TypedTransaction, block: Bloc
     tip = london ? gasPrice - baseFee! : 0n
   }
 
-  // runTx's steps on the accounts in hand (one object per address, so aliases see each other's changes): the upfront
-  // charge and the nonce, the value, the unused gas back, the fee recipient's share; then each account is put once
-  const touched = new Map<string, { address: Address; account: Account }>([[caller.toString(), { address: caller, account: sender }]])
-  const inHand = async (address: Address, known?: Account): Promise<Account> => {
-    const key = address.toString()
-    let entry = touched.get(key)
-    if (entry === undefined) touched.set(key, (entry = { address, account: known ?? (await state.getAccount(address)) ?? new Account() }))
-    return entry.account
-  }
+  // runTx's steps on the accounts in hand: the upfront charge and the nonce, the value, the unused gas back, the fee
+  // recipient's share; then each account is put once
   sender.balance -= tx.gasLimit * gasPrice
   sender.nonce += 1n
   sender.balance -= tx.value
-  ;(await inHand(to, recipient ?? new Account())).balance += tx.value
+  recipient.balance += tx.value
   sender.balance += (tx.gasLimit - gasUsed) * gasPrice
   const minerValue = london ? gasUsed * tip : gasUsed * gasPrice
   ;(await inHand(block.header.coinbase)).balance += minerValue
