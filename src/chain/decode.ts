@@ -1,9 +1,11 @@
-import { type Block, type BlockBytes, createBlockFromBytesArray } from '@ethereumjs/block'
+import { Block, type BlockBytes, createBlockFromBytesArray } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 import { RLP } from '@ethereumjs/rlp'
-import { type TypedTransaction, createTxFromRLP } from '@ethereumjs/tx'
+import { type TypedTransaction, createTxFromBlockBodyData, createTxFromRLP } from '@ethereumjs/tx'
+import { bytesToHex, equalsBytes } from '@ethereumjs/util'
 
-import { rememberEncoding } from './txBytes.ts'
+import { keccak256 } from '../crypto/keccak.ts'
+import { rememberEncoding, txBytes } from './txBytes.ts'
 
 /*
  * Decoding what peers, block files and RPC callers send. RLP decoding is strict (minimal lengths, no leading zeros in
@@ -19,26 +21,48 @@ export function decodeTx(raw: Uint8Array, common: Common): TypedTransaction {
   return tx
 }
 
-/** A block as peers and block files carry it, rlp([header, txs, uncles, withdrawals?]); its header picks the fork. */
-export function decodeBlock(serialized: Uint8Array, common: Common): Block {
+/**
+ * Finds an already decoded transaction by its hash (hex): a gossiped block's transactions are mostly in the pool,
+ * decoded and with their senders recovered at admission.
+ */
+export type KnownTx = (hash: string) => TypedTransaction | undefined
+
+/**
+ * A block as peers and block files carry it, rlp([header, txs, uncles, withdrawals?]); its header picks the fork.
+ * A transaction `known` has, with the same encoding and fork rules, is taken as it is rather than decoded again:
+ * decoding was a tenth of a peer's import of a large block.
+ */
+export function decodeBlock(serialized: Uint8Array, common: Common, known?: KnownTx): Block {
   if (common.isActivatedEIP(7934) && serialized.length > Number(common.param('maxRlpBlockSize'))) {
     throw new Error(`Block size exceeds limit: ${serialized.length} > ${common.param('maxRlpBlockSize')}`)
   }
   const values = RLP.decode(serialized) as unknown
   if (!Array.isArray(values)) throw new Error('Invalid serialized block input. Must be array')
+  const body = values[1] as unknown
   // a byte string in the body is a typed transaction (geth refuses a legacy one wrapped in a string; ethereumjs
   // would decode it, and its encoding would then differ from what was received)
-  if (Array.isArray(values[1])) {
-    for (const data of values[1] as unknown[]) {
+  if (Array.isArray(body)) {
+    for (const data of body as unknown[]) {
       if (data instanceof Uint8Array && (data.length === 0 || data[0] > 0x7f)) throw new Error('transaction type not supported')
     }
   }
-  const block = createBlockFromBytesArray(values as BlockBytes, { common, setHardfork: true, skipConsensusFormatValidation: true })
-  // a typed transaction is a byte string in the body (its encoding); a legacy one a list of fields
-  if (Array.isArray(values[1])) {
-    values[1].forEach((data: unknown, i) => {
-      if (data instanceof Uint8Array) rememberEncoding(block.transactions[i], data)
-    })
+  const opts = { common, setHardfork: true, skipConsensusFormatValidation: true }
+  if (known === undefined || !Array.isArray(body) || body.length === 0) {
+    const block = createBlockFromBytesArray(values as BlockBytes, opts)
+    // a typed transaction is a byte string in the body (its encoding); a legacy one a list of fields
+    if (Array.isArray(body)) body.forEach((data: unknown, i) => data instanceof Uint8Array && rememberEncoding(block.transactions[i], data))
+    return block
   }
-  return block
+  // the header, uncles and withdrawals as ethereumjs decodes them; the transactions one by one
+  const shell = createBlockFromBytesArray([values[0], [], ...values.slice(2)] as unknown as BlockBytes, opts)
+  const txCommon = shell.header.common
+  const transactions = (body as (Uint8Array | Uint8Array[])[]).map((data) => {
+    const raw = data instanceof Uint8Array ? data : RLP.encode(data)
+    const pooled = known(bytesToHex(keccak256(raw)))
+    if (pooled !== undefined && pooled.common.hardfork() === txCommon.hardfork() && equalsBytes(txBytes(pooled), raw)) return pooled
+    const tx = createTxFromBlockBodyData(data, { common: txCommon })
+    if (data instanceof Uint8Array) rememberEncoding(tx, data)
+    return tx
+  })
+  return new Block(shell.header, transactions, shell.uncleHeaders, shell.withdrawals, opts)
 }

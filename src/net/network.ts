@@ -13,6 +13,7 @@ import { BlockImportError } from '../chain/chain.ts'
 import type { Chain } from '../chain/chain.ts'
 import { encodeBlock } from '../chain/bodyRlp.ts'
 import { decodeBlock, decodeTx } from '../chain/decode.ts'
+import type { KnownTx } from '../chain/decode.ts'
 import { txBytes } from '../chain/txBytes.ts'
 import type { Logger } from '../cli/log.ts'
 import type { SenderRecovery } from '../crypto/senders.ts'
@@ -155,6 +156,8 @@ export class Network extends EventEmitter<NetworkEvents> {
     if (removed.length > 0) this.reorgedTxs = new Set(removed.flatMap((b) => b.transactions.map((tx) => bytesToHex(tx.hash()))))
   }
   private readonly onPoolReset = () => this.announceStalled(Date.now(), true)
+  /** a gossiped block's transactions as the pool holds them: decoded, their senders recovered at admission */
+  private readonly pooledTx: KnownTx = (hash) => this.opts.txpool?.get(hash)?.tx
   /** transactions waiting to go out in the next gossip message, and their size */
   private outgoingTxs: Uint8Array[] = []
   private outgoingBytes = 0
@@ -455,7 +458,7 @@ export class Network extends EventEmitter<NetworkEvents> {
     const { chain } = this.opts
     let block: Block
     try {
-      block = decodeBlock(data, chain.common)
+      block = decodeBlock(data, chain.common, this.pooledTx)
     } catch (err) {
       this.penalise(from, `undecodable block: ${(err as Error).message}`)
       return 'reject' as TopicValidatorResult
@@ -464,7 +467,6 @@ export class Network extends EventEmitter<NetworkEvents> {
     const number = Number(block.header.number)
     const hash = bytesToHex(block.hash())
     this.log.debug('Received gossiped block', { number, hash, peer: from.toString() })
-    this.adoptPooledSenders(block)
     try {
       const outcome = await chain.importBlock(block)
       if (outcome === 'known') return 'ignore' as TopicValidatorResult
@@ -482,21 +484,6 @@ export class Network extends EventEmitter<NetworkEvents> {
       }
       this.ban(from, (err as Error).message)
       return 'reject' as TopicValidatorResult
-    }
-  }
-
-  /**
-   * A gossiped block's transactions are mostly in the pool already, their senders recovered at admission: the block's
-   * copies take those rather than recover each again (recovery was ~6 % of a peer's import). The same hash means
-   * the same signed bytes, so the same sender.
-   */
-  private adoptPooledSenders(block: Block): void {
-    const pool = this.opts.txpool
-    if (pool === undefined) return
-    for (const tx of block.transactions) {
-      const senderPubKey = pool.get(bytesToHex(tx.hash()))?.tx.cache.senderPubKey
-      // ethereumjs keeps a recovered sender only on a frozen transaction (a mutable one could be changed after)
-      if (senderPubKey !== undefined && Object.isFrozen(tx)) tx.cache.senderPubKey = senderPubKey
     }
   }
 

@@ -76,6 +76,38 @@ describe('decodeBlock', () => {
     })
   })
 
+  it('takes the transactions a lookup already holds, with the same encoding and fork rules, and decodes the others', () => {
+    const txs = everyType()
+    const block = createBlock({ header: { number: 22_500_000n, gasLimit: 1_000_000n, timestamp: 1_750_000_000n, baseFeePerGas: 7n }, transactions: txs }, { common })
+    const serialized = block.serialize()
+    const held = new Map<string, TypedTransaction>(txs.slice(0, 3).map((tx) => [bytesToHex(tx.hash()), decodeTx(tx.serialize(), common)]))
+    // a transaction of another fork's rules, under the hash of the fourth
+    held.set(bytesToHex(txs[3].hash()), decodeTx(txs[3].serialize(), new Common({ chain: Mainnet, hardfork: Hardfork.Osaka })))
+    const asked: string[] = []
+    const decoded = decodeBlock(serialized, common, (hash) => {
+      asked.push(hash)
+      return held.get(hash)
+    })
+    assert.deepEqual(asked, txs.map((tx) => bytesToHex(tx.hash())), 'each transaction looked up by its hash, a legacy one too')
+    for (let i = 0; i < 3; i++) assert.equal(decoded.transactions[i], held.get(asked[i]), `transaction ${i} is the held object`)
+    assert.notEqual(decoded.transactions[3], held.get(asked[3]), 'another fork: decoded again')
+    assert.equal(decoded.transactions[3].common.hardfork(), Hardfork.Prague)
+    const reference = createBlockFromRLP(serialized, { common, setHardfork: true, skipConsensusFormatValidation: true })
+    assert.deepEqual(decoded.hash(), reference.hash())
+    assert.deepEqual(decoded.serialize(), serialized)
+    assert.deepEqual(decoded.transactions.map((tx) => tx.hash()), reference.transactions.map((tx) => tx.hash()))
+  })
+
+  it('decodes a transaction again when the held one under its hash has another encoding', () => {
+    const [, , signed] = everyType()
+    const block = createBlock({ header: { number: 22_500_000n, gasLimit: 1_000_000n, timestamp: 1_750_000_000n, baseFeePerGas: 7n }, transactions: [signed] }, { common })
+    const other = decodeTx(everyType()[1].serialize(), common)
+    const decoded = decodeBlock(block.serialize(), common, () => other)
+    assert.notEqual(decoded.transactions[0], other)
+    assert.deepEqual(decoded.transactions[0].hash(), signed.hash())
+    assert.deepEqual(decoded.serialize(), block.serialize())
+  })
+
   it('says what is wrong with bytes that are not a block', () => {
     assert.throws(() => decodeBlock(hexToBytes('0x8180'), common), /Must be array/)
     assert.throws(() => decodeBlock(hexToBytes('0xc0'), common))
