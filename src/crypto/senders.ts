@@ -1,6 +1,6 @@
 import { Capability } from '@ethereumjs/tx'
 import type { TypedTransaction } from '@ethereumjs/tx'
-import { SECP256K1_ORDER, SECP256K1_ORDER_DIV_2, bigIntToBytes, bytesToHex, calculateSigRecovery, setLengthLeft } from '@ethereumjs/util'
+import { Address, SECP256K1_ORDER, SECP256K1_ORDER_DIV_2, bigIntToBytes, bytesToHex, calculateSigRecovery, setLengthLeft } from '@ethereumjs/util'
 
 import { keccak256 } from './keccak.ts'
 import { RECOVERY_ITEM_BYTES } from './secp256k1.ts'
@@ -11,7 +11,11 @@ import type { RecoveryWorker } from './secp256k1.ts'
  * lowercase 0x-prefixed hex. The native keccak: ethereumjs's publicToAddress hashes with pure-JS noble (~9 us).
  */
 export function publicKeyToAddress(publicKey: Uint8Array): `0x${string}` {
-  return bytesToHex(keccak256(publicKey.length === 65 ? publicKey.subarray(1) : publicKey).subarray(12))
+  return bytesToHex(addressBytes(publicKey))
+}
+
+function addressBytes(publicKey: Uint8Array): Uint8Array {
+  return keccak256(publicKey.length === 65 ? publicKey.subarray(1) : publicKey).subarray(12)
 }
 
 /**
@@ -20,6 +24,11 @@ export function publicKeyToAddress(publicKey: Uint8Array): `0x${string}` {
  */
 export function senderAddress(tx: TypedTransaction): string {
   return publicKeyToAddress(tx.getSenderPublicKey())
+}
+
+/** The sender as `tx.getSenderAddress()` gives it, hashed with the native keccak (see senderAddress). */
+export function senderAccountAddress(tx: TypedTransaction): Address {
+  return new Address(addressBytes(tx.getSenderPublicKey()))
 }
 
 /** Fills the sender caches of `txs` off the main thread (see recoverSendersAhead); never rejects. */

@@ -20,6 +20,8 @@ import type { Address } from '@ethereumjs/util'
 import { Bloom } from '@ethereumjs/vm'
 import type { RunTxResult, VM } from '@ethereumjs/vm'
 
+import { senderAccountAddress } from '../crypto/senders.ts'
+
 /** EIPs of forks after Prague that change how a transaction is charged or recorded */
 const LATER_RULES = [7825, 7864, 7928, 7708, 7778, 8037, 2780] as const
 
@@ -52,7 +54,7 @@ export async function runPlainTransfer(vm: VM, tx: TypedTransaction, block: Bloc
   // runTx's checks, all before any change
   const maxFee = feeMarket ? tx.maxFeePerGas : (tx as { gasPrice: bigint }).gasPrice
   if (london && (baseFee === undefined || maxFee < baseFee)) return undefined
-  const caller = tx.getSenderAddress()
+  const caller = senderAccountAddress(tx)
   const sender = await state.getAccount(caller)
   if (sender === undefined || !equalsBytes(sender.codeHash, KECCAK256_NULL) || sender.nonce !== tx.nonce) return undefined
   if (sender.balance < tx.getUpfrontCost(baseFee)) return undefined

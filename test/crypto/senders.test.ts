@@ -7,7 +7,7 @@ import type { FeeMarketEIP1559TxData } from '@ethereumjs/tx'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { SECP256K1_ORDER, bytesToHex, hexToBytes, randomBytes } from '@ethereumjs/util'
 
-import { recoverSendersAhead, senderAddress } from '../../src/crypto/senders.ts'
+import { recoverSendersAhead, senderAccountAddress, senderAddress } from '../../src/crypto/senders.ts'
 import { RecoveryWorker, recoverPublicKey } from '../../src/crypto/secp256k1.ts'
 
 // no customCrypto: ethereumjs' own pure-JS recovery is the reference the worker's answers are checked against
@@ -35,6 +35,10 @@ const fresh = (tx: TypedTransaction) => (tx.type === 2 ? createFeeMarket1559TxFr
 describe('senderAddress', () => {
   it("is ethereumjs's sender, lowercase hex, for typed, EIP-155 and pre-EIP-155 legacy transactions", () => {
     for (const tx of signedTxs(9)) assert.equal(senderAddress(fresh(tx)), fresh(tx).getSenderAddress().toString())
+  })
+
+  it('as an Address (senderAccountAddress), equal to getSenderAddress', () => {
+    for (const tx of signedTxs(9)) assert.ok(senderAccountAddress(fresh(tx)).equals(fresh(tx).getSenderAddress()))
   })
 
   it('throws for a signature that recovers nothing, as getSenderAddress does', () => {
