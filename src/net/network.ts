@@ -156,8 +156,8 @@ export class Network extends EventEmitter<NetworkEvents> {
     if (removed.length > 0) this.reorgedTxs = new Set(removed.flatMap((b) => b.transactions.map((tx) => bytesToHex(tx.hash()))))
   }
   private readonly onPoolReset = () => this.announceStalled(Date.now(), true)
-  /** a gossiped block's transactions as the pool holds them: decoded, their senders recovered at admission */
-  private readonly pooledTx: KnownTx = (hash) => this.opts.txpool?.get(hash)?.tx
+  /** a block's transactions as the pool holds them (decoded, their senders recovered at admission), for decodeBlock */
+  readonly pooledTx: KnownTx = (hash) => this.opts.txpool?.get(hash)?.tx
   /** transactions waiting to go out in the next gossip message, and their size */
   private outgoingTxs: Uint8Array[] = []
   private outgoingBytes = 0

@@ -53,12 +53,12 @@ function safeCost(count: () => number): number {
 export async function requestBlocksByRange(network: Network, chain: Chain, peer: PeerId, start: bigint, count: number): Promise<Block[]> {
   const payload = RLP.encode([bigIntToUnpaddedBytes(start), bigIntToUnpaddedBytes(BigInt(count))])
   const chunks = await network.request(peer, BLOCKS_BY_RANGE, payload, { timeoutMs: REQUEST_TIMEOUT_MS, maxChunks: count })
-  return chunks.map((c) => decodeBlock(c, chain.common))
+  return chunks.map((c) => decodeBlock(c, chain.common, network.pooledTx))
 }
 
 export async function requestBlocksByHash(network: Network, chain: Chain, peer: PeerId, hashes: Uint8Array[]): Promise<Block[]> {
   const chunks = await network.request(peer, BLOCKS_BY_HASH, RLP.encode(hashes), { timeoutMs: REQUEST_TIMEOUT_MS, maxChunks: hashes.length })
-  return chunks.map((c) => decodeBlock(c, chain.common))
+  return chunks.map((c) => decodeBlock(c, chain.common, network.pooledTx))
 }
 
 function decodeRangeRequest(payload: Uint8Array): { start: bigint; count: number } {
