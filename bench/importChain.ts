@@ -25,6 +25,8 @@ export interface ImportResult {
   blocksPerSec: number
   txPerSec: number
   peakRssMb: number
+  /** the largest anonymous part of the resident set seen (sampled every 100 ms; see ProcStats.rssAnonMb) */
+  peakRssAnonMb: number
 }
 
 const TXS_PER_BLOCK = 20
@@ -91,12 +93,14 @@ export async function runImport(opts: { blocks: number; reps: number; cacheDir: 
       if (init.child.exitCode !== 0) throw new Error(`cairn init failed:\n${init.log()}`)
       const importer = startProcess(process.execPath, [...cairnNodeArgs(), CAIRN, 'import', '--datadir', datadir, chainFile])
       let peakRssMb = 0
+      let peakRssAnonMb = 0
       // /proc disappears with the process: sample the peak while it runs
       const sampler = setInterval(() => {
         try {
           // an exited, not yet reaped process has no VmHWM (NaN): keep the last real reading
-          const { peakRssMb: now } = procStats(importer.child.pid!)
+          const { peakRssMb: now, rssAnonMb } = procStats(importer.child.pid!)
           if (Number.isFinite(now)) peakRssMb = Math.max(peakRssMb, now)
+          if (Number.isFinite(rssAnonMb)) peakRssAnonMb = Math.max(peakRssAnonMb, rssAnonMb)
         } catch {}
       }, 100)
       await importer.exited
@@ -104,7 +108,7 @@ export async function runImport(opts: { blocks: number; reps: number; cacheDir: 
       const done = /Import done\s+blocks=(\d+)\s+skipped=\d+\s+txs=(\d+)\s+seconds=([\d.]+)/.exec(importer.log())
       if (importer.child.exitCode !== 0 || !done) throw new Error(`cairn import failed:\n${importer.log().slice(-2000)}`)
       const [blocks, txs, seconds] = [Number(done[1]), Number(done[2]), Number(done[3])]
-      results.push({ blocks, txs, seconds, blocksPerSec: blocks / seconds, txPerSec: txs / seconds, peakRssMb })
+      results.push({ blocks, txs, seconds, blocksPerSec: blocks / seconds, txPerSec: txs / seconds, peakRssMb, peakRssAnonMb })
       opts.say(`  import ${rep + 1}/${opts.reps}: ${blocks} blocks, ${txs} txs in ${seconds} s (${(blocks / seconds).toFixed(0)} blocks/s, ${(txs / seconds).toFixed(0)} tx/s)`)
     } finally {
       removeTempDir(datadir)

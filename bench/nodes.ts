@@ -82,6 +82,11 @@ export interface ProcStats {
   cpuMs: number
   /** peak resident set since start or the last resetPeakRss */
   peakRssMb: number
+  /**
+   * the resident set now that no file backs (heap, buffers, LevelDB's memtables); the rest of it is pages of mapped
+   * files (the node binary, LevelDB's tables), which the kernel drops under memory pressure
+   */
+  rssAnonMb: number
 }
 
 const CLOCK_TICKS_PER_SECOND = 100 // Linux USER_HZ
@@ -91,8 +96,12 @@ export function procStats(pid: number): ProcStats {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   const ticks = Number(fields[11]) + Number(fields[12]) // utime, stime (fields 14 and 15)
-  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  return { cpuMs: (ticks * 1000) / CLOCK_TICKS_PER_SECOND, peakRssMb: hwm ? Number(hwm[1]) / 1024 : NaN }
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const kB = (field: string) => {
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)
+    return m ? Number(m[1]) / 1024 : NaN
+  }
+  return { cpuMs: (ticks * 1000) / CLOCK_TICKS_PER_SECOND, peakRssMb: kB('VmHWM'), rssAnonMb: kB('RssAnon') }
 }
 
 /** Resets VmHWM to the current RSS (Linux >= 4.0), so each scenario reports its own peak. */

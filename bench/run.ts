@@ -204,6 +204,7 @@ try {
       record('import', 'blocks/s', 'cairn', r.blocksPerSec)
       record('import', 'tx/s', 'cairn', r.txPerSec)
       record('import', 'peak RSS MB', 'cairn', r.peakRssMb)
+      record('import', 'peak anonymous RSS MB', 'cairn', r.peakRssAnonMb)
     }
   }
 
