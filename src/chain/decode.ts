@@ -58,10 +58,11 @@ export function decodeBlock(serialized: Uint8Array, common: Common, known?: Know
   const txCommon = shell.header.common
   const transactions = (body as (Uint8Array | Uint8Array[])[]).map((data) => {
     const raw = data instanceof Uint8Array ? data : RLP.encode(data)
-    const pooled = known(bytesToHex(keccak256(raw)))
+    const hash = keccak256(raw)
+    const pooled = known(bytesToHex(hash))
     if (pooled !== undefined && pooled.common.hardfork() === txCommon.hardfork() && equalsBytes(txBytes(pooled), raw)) return pooled
     const tx = createTxFromBlockBodyData(data, { common: txCommon })
-    if (data instanceof Uint8Array) rememberEncoding(tx, data)
+    if (data instanceof Uint8Array) rememberEncoding(tx, data, hash)
     return tx
   })
   return new Block(shell.header, transactions, shell.uncleHeaders, shell.withdrawals, opts)

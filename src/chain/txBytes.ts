@@ -18,10 +18,11 @@ export function txBytes(tx: TypedTransaction): Uint8Array {
 
 /**
  * Records that `tx` was decoded from `bytes`, its canonical encoding (strict RLP decoding makes them the bytes it
- * serializes to): its encoding and hash come from them, not from encoding every field again.
+ * serializes to): its encoding and hash (`hash`, when the caller has hashed them already) come from them, not from
+ * encoding every field again.
  */
-export function rememberEncoding(tx: TypedTransaction, bytes: Uint8Array): void {
+export function rememberEncoding(tx: TypedTransaction, bytes: Uint8Array, hash?: Uint8Array): void {
   if (!Object.isFrozen(tx)) return
   encoded.set(tx, bytes)
-  tx.cache.hash ??= keccak256(bytes)
+  tx.cache.hash ??= hash ?? keccak256(bytes)
 }
