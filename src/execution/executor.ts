@@ -127,8 +127,7 @@ export class Executor {
     }
     const remote = block.header
     try {
-      // the transactions root is the block's own (the chain checked it against the body before): not computed again
-      const { built, receipts } = await this.assemble(parent, { ...headerDataOf(remote), coinbase: author }, block.transactions, ancestors, 'all', block.withdrawals, remote.transactionsTrie)
+      const { built, receipts } = await this.assemble(parent, { ...headerDataOf(remote), coinbase: author }, block.transactions, ancestors, 'all', block.withdrawals)
       const local = built.header
       const mismatch =
         local.gasUsed !== remote.gasUsed
@@ -227,7 +226,6 @@ export class Executor {
     ancestors: AncestorHashes,
     intake: 'all' | (() => boolean),
     blockWithdrawals: Withdrawal[] = [],
-    knownTxRoot?: Uint8Array,
   ): Promise<{ built: Block; receipts: TxReceipt[]; included: TypedTransaction[]; rejected: { tx: TypedTransaction; error: string }[]; common: Common }> {
     const vm = await this.vm()
     this.ancestors = ancestors
@@ -254,7 +252,7 @@ export class Executor {
         withdrawals,
         blockOpts: { putBlockIntoBlockchain: false, skipConsensusFormatValidation: true },
       })
-      const record = await openBuilder(vm, builder, knownTxRoot)
+      const record = await openBuilder(vm, builder)
       const plainTransfers = plainTransfersApply(vm)
       let receiptGasUsed = 0n
       let slice = performance.now()
@@ -383,7 +381,7 @@ function authorView(block: Block, author: Uint8Array): Block {
  * and the event loop gets a turn before each list root: a block of thousands of transactions otherwise kept RPC
  * waiting for its whole build().
  */
-async function openBuilder(vm: VM, builder: BlockBuilder, knownTxRoot?: Uint8Array): Promise<{ add(tx: TypedTransaction, result: RunTxResult, blobGas: bigint): void; gasUsed(): bigint }> {
+async function openBuilder(vm: VM, builder: BlockBuilder): Promise<{ add(tx: TypedTransaction, result: RunTxResult, blobGas: bigint): void; gasUsed(): bigint }> {
   const b = builder as unknown as { transactions: TypedTransaction[]; transactionResults: RunTxResult[]; _minerValue: bigint; checkpointed: boolean }
   if (!Array.isArray(b.transactions) || !Array.isArray(b.transactionResults) || typeof b.checkpointed !== 'boolean') {
     throw new Error('unsupported @ethereumjs/vm BlockBuilder: cairn needs the version it pins')
@@ -398,7 +396,6 @@ async function openBuilder(vm: VM, builder: BlockBuilder, knownTxRoot?: Uint8Arr
   // the roots of the block's lists from the whole lists at once, instead of one trie insertion per item
   const roots = builder as unknown as { transactionsTrie(): Promise<Uint8Array>; receiptTrie(): Promise<Uint8Array> }
   roots.transactionsTrie = async () => {
-    if (knownTxRoot !== undefined) return knownTxRoot
     await yieldToEventLoop()
     return orderedTrieRoot(encodedTxs)
   }
@@ -408,7 +405,7 @@ async function openBuilder(vm: VM, builder: BlockBuilder, knownTxRoot?: Uint8Arr
   }
   return {
     add(tx, result, blobGas) {
-      if (knownTxRoot === undefined) encodedTxs.push(txBytes(tx))
+      encodedTxs.push(txBytes(tx))
       encodedReceipts.push(encodeReceipt(result.receipt, tx.type))
       b.transactionResults.push(result)
       b._minerValue += result.minerValue
