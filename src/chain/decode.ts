@@ -39,31 +39,30 @@ export function decodeBlock(serialized: Uint8Array, common: Common, known?: Know
   const values = RLP.decode(serialized) as unknown
   if (!Array.isArray(values)) throw new Error('Invalid serialized block input. Must be array')
   const body = values[1] as unknown
+  const opts = { common, setHardfork: true, skipConsensusFormatValidation: true }
+  // a body missing or not a list: ethereumjs's own handling and words
+  if (!Array.isArray(body)) return createBlockFromBytesArray(values as BlockBytes, opts)
   // a byte string in the body is a typed transaction (geth refuses a legacy one wrapped in a string; ethereumjs
   // would decode it, and its encoding would then differ from what was received)
-  if (Array.isArray(body)) {
-    for (const data of body as unknown[]) {
-      if (data instanceof Uint8Array && (data.length === 0 || data[0] > 0x7f)) throw new Error('transaction type not supported')
-    }
-  }
-  const opts = { common, setHardfork: true, skipConsensusFormatValidation: true }
-  if (known === undefined || !Array.isArray(body) || body.length === 0) {
-    const block = createBlockFromBytesArray(values as BlockBytes, opts)
-    // a typed transaction is a byte string in the body (its encoding); a legacy one a list of fields
-    if (Array.isArray(body)) body.forEach((data: unknown, i) => data instanceof Uint8Array && rememberEncoding(block.transactions[i], data))
-    return block
+  for (const data of body as unknown[]) {
+    if (data instanceof Uint8Array && (data.length === 0 || data[0] > 0x7f)) throw new Error('transaction type not supported')
   }
   // the header, uncles and withdrawals as ethereumjs decodes them; the transactions one by one
   const shell = createBlockFromBytesArray([values[0], [], ...values.slice(2)] as unknown as BlockBytes, opts)
-  const txCommon = shell.header.common
-  const transactions = (body as (Uint8Array | Uint8Array[])[]).map((data) => {
-    const raw = data instanceof Uint8Array ? data : RLP.encode(data)
-    const hash = keccak256(raw)
-    const pooled = known(bytesToHex(hash))
-    if (pooled !== undefined && pooled.common.hardfork() === txCommon.hardfork() && equalsBytes(txBytes(pooled), raw)) return pooled
-    const tx = createTxFromBlockBodyData(data, { common: txCommon })
-    if (data instanceof Uint8Array) rememberEncoding(tx, data, hash)
-    return tx
-  })
+  const transactions = (body as (Uint8Array | Uint8Array[])[]).map((data) => bodyTx(data, shell.header.common, known))
   return new Block(shell.header, transactions, shell.uncleHeaders, shell.withdrawals, opts)
+}
+
+/** One transaction of a block body: a typed one is a byte string (its encoding), a legacy one a list of fields. */
+function bodyTx(data: Uint8Array | Uint8Array[], common: Common, known: KnownTx | undefined): TypedTransaction {
+  let hash: Uint8Array | undefined
+  if (known !== undefined) {
+    const raw = data instanceof Uint8Array ? data : RLP.encode(data)
+    hash = keccak256(raw)
+    const pooled = known(bytesToHex(hash))
+    if (pooled !== undefined && pooled.common.hardfork() === common.hardfork() && equalsBytes(txBytes(pooled), raw)) return pooled
+  }
+  const tx = createTxFromBlockBodyData(data, { common })
+  if (data instanceof Uint8Array) rememberEncoding(tx, data, hash)
+  return tx
 }
