@@ -25,12 +25,20 @@ export interface SynchronizerOptions {
   startupWaitMs?: number
   /** how often peers' heads are compared with ours */
   intervalMs?: number
+  /** how long a peer one block ahead is given for that block to arrive by gossip before it is fetched */
+  gossipGraceMs?: number
 }
 
 /** a gossiped block this far above the head is caught up by range sync, not by walking back hash by hash */
 const MAX_BACKFILL = 64
 /** range sync gives up on a peer after this many rounds without progress */
 const MAX_STALLED_ROUNDS = 8
+/**
+ * A peer is one block ahead at most comparisons under load: its newest block is still on its way here by gossip, or
+ * being imported. Fetching it again by range (a 4-node devnet under full load did so every few seconds on every node)
+ * downloads and decodes the block twice, and stops a sealer sealing while the sync runs.
+ */
+const GOSSIP_GRACE_MS = 1_000
 
 /**
  * Keeps the chain up with its peers. Range sync: when a peer's total difficulty is above ours, download its chain
@@ -47,6 +55,7 @@ export class Synchronizer {
   private readonly recoverSenders: SenderRecovery | undefined
   private readonly startupWaitMs: number
   private readonly intervalMs: number
+  private readonly gossipGraceMs: number
   private syncing: SyncProgress | undefined
   private ready = false
   private running = false
@@ -64,6 +73,7 @@ export class Synchronizer {
     this.recoverSenders = opts.recoverSenders
     this.startupWaitMs = opts.startupWaitMs ?? 3_000
     this.intervalMs = opts.intervalMs ?? 5_000
+    this.gossipGraceMs = opts.gossipGraceMs ?? GOSSIP_GRACE_MS
   }
 
   /** Registers the block protocols; call before the network starts. */
@@ -141,10 +151,23 @@ export class Synchronizer {
     const refreshed = await Promise.all(this.network.chainPeers().map((p) => this.network.refreshStatus(p.id)))
     const peers = refreshed.filter((p): p is ChainPeer => p !== undefined).sort((a, b) => (b.status.td > a.status.td ? 1 : b.status.td < a.status.td ? -1 : 0))
     for (const peer of peers) {
-      if (!this.running || peer.status.td <= (await this.ourTd())) break
+      if (!this.running || !(await this.isAhead(peer))) break
       await this.rangeSync(peer)
     }
     if (peers.length > 0) this.markReady()
+  }
+
+  /**
+   * Whether `peer`'s chain is heavier than ours once the blocks being imported here are in. A peer at most one block
+   * above our head is given GOSSIP_GRACE_MS for that block to come by gossip first.
+   */
+  private async isAhead(peer: ChainPeer): Promise<boolean> {
+    await this.chain.settled()
+    if (peer.status.td <= (await this.ourTd())) return false
+    if (peer.status.headNumber > this.chain.heads().latest.number + 1n) return true
+    await sleep(this.gossipGraceMs)
+    await this.chain.settled()
+    return this.running && peer.status.td > (await this.ourTd())
   }
 
   /** Downloads and imports `peer`'s chain until ours is as heavy or the peer stops helping. */

@@ -96,12 +96,12 @@ export async function startNode(
   t: TestContext,
   name: string,
   chain: Chain,
-  opts: { host?: Partial<HostConfig>; startupWaitMs?: number; syncIntervalMs?: number; banMs?: number; txpool?: GossipTxPool; recoverSenders?: SenderRecovery } = {},
+  opts: { host?: Partial<HostConfig>; startupWaitMs?: number; syncIntervalMs?: number; gossipGraceMs?: number; banMs?: number; txpool?: GossipTxPool; recoverSenders?: SenderRecovery } = {},
 ): Promise<NetNode> {
   const log = captureLog(name)
   const { recoverSenders } = opts
   const network = await Network.create({ chain, host: hostConfig({ privateKey: await generateNodeKey(), ...opts.host }), log: log.logger, banMs: opts.banMs, txpool: opts.txpool, peerExchangeMs: 500, recoverSenders })
-  const sync = new Synchronizer({ chain, network, log: log.logger, startupWaitMs: opts.startupWaitMs ?? 500, intervalMs: opts.syncIntervalMs ?? 1_000, recoverSenders })
+  const sync = new Synchronizer({ chain, network, log: log.logger, startupWaitMs: opts.startupWaitMs ?? 500, intervalMs: opts.syncIntervalMs ?? 1_000, gossipGraceMs: opts.gossipGraceMs, recoverSenders })
   await sync.serve()
   await network.start()
   sync.start()

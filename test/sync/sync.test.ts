@@ -59,6 +59,31 @@ describe('sync over libp2p', () => {
     assert.match(two.log.text(), /Backfilled unknown ancestors peer=\S+ blocks=3 head=4/)
   })
 
+  it('a peer one block ahead is given time to gossip that block before it is fetched by range', { timeout: 30_000 }, async (t) => {
+    const one = await startNode(t, 'one', await openChain(t, GENESIS))
+    const two = await startNode(t, 'two', await openChain(t, GENESIS), { host: { staticNodes: [one.addr] }, syncIntervalMs: 60_000, gossipGraceMs: 3_000 })
+    await waitFor('gossip subscriptions', () => two.network.node.services.pubsub.getSubscribers(two.network.blockTopic).some((p) => p.equals(one.network.peerId)))
+    await waitFor('two ready', () => two.sync.canSeal())
+    // sealed, and on its way: the comparison sees one ahead before the gossip arrives
+    const [block] = await extend(one.chain, 1)
+    const check = two.sync.check()
+    await new Promise((r) => setTimeout(r, 300))
+    await one.network.publishBlock(block)
+    await check
+    assert.equal(bytesToHex(two.chain.heads().latest.hash()), bytesToHex(block.hash()))
+    assert.doesNotMatch(two.log.text(), /Sync started/)
+  })
+
+  it('a peer one block ahead whose block does not come by gossip is synced after the grace', { timeout: 30_000 }, async (t) => {
+    const one = await startNode(t, 'one', await openChain(t, GENESIS))
+    const two = await startNode(t, 'two', await openChain(t, GENESIS), { host: { staticNodes: [one.addr] }, syncIntervalMs: 60_000, gossipGraceMs: 200 })
+    await waitFor('two ready', () => two.sync.canSeal())
+    const [block] = await extend(one.chain, 1)
+    await two.sync.check()
+    assert.equal(bytesToHex(two.chain.heads().latest.hash()), bytesToHex(block.hash()))
+    assert.match(two.log.text(), /Sync started peer=\S+ from=0 target=1/)
+  })
+
   it('a sealer told to wait by sync seals once the node has caught up', { timeout: 30_000 }, async (t) => {
     const ahead = await openChain(t, GENESIS)
     await extend(ahead, 5, 'B') // B seals 1, 3, 5: A is in turn for 6
