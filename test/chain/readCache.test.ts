@@ -6,6 +6,8 @@ import type { BlockHeader } from '@ethereumjs/block'
 import { Address, KECCAK256_RLP, bytesToHex, hexToBytes } from '@ethereumjs/util'
 
 import { devAccounts } from '../../src/accounts/devAccounts.ts'
+import { blockSize } from '../../src/chain/blockSize.ts'
+import { encodeBlock } from '../../src/chain/bodyRlp.ts'
 import { Chain } from '../../src/chain/chain.ts'
 import { createLogger } from '../../src/cli/log.ts'
 import { buildCliqueGenesis } from '../../src/config/genesisBuilder.ts'
@@ -69,6 +71,17 @@ describe("the chain's read caches", () => {
     assert.ok(seen.includes(bytesToHex(fork2[3].hash())))
     // blocks by hash stay readable, the replaced ones included
     assert.equal(bytesToHex((await observer.getBlockByHash(fork1[2].hash()))!.hash()), bytesToHex(fork1[2].hash()))
+  })
+
+  it('answer the head block as it was written, and the blocks below it from the database', async (t) => {
+    const chain = await node(t)
+    const [first, second] = await extend(chain, 2, 'A')
+    assert.equal(await chain.getBlockByHash(second.hash()), second, 'the head, not read back')
+    assert.equal(await chain.getBlockByNumber(2n), second)
+    const below = (await chain.getBlockByHash(first.hash()))!
+    assert.notEqual(below, first, 'read back once it is no longer the head')
+    assert.equal(bytesToHex(encodeBlock(below)), bytesToHex(encodeBlock(first)))
+    assert.equal(blockSize(second), encodeBlock(second).length)
   })
 
   it('hand readers of the same state root one view, and each root its own state', async (t) => {
