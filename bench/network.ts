@@ -1,7 +1,8 @@
 // The network scenario: a 4-node `cairn devnet` (3 sealers, 1 worker, 1 s period), the transfer load sent to the
 // worker. Block propagation is read from the nodes' logs (debug level): the sealer's "Successfully sealed new block"
-// to each other node's "Imported gossiped block" of the same hash (millisecond timestamps, one clock), split at the
-// receiver's "Received gossiped block" into the gossip's transit and the receiver's import. After the full load (as
+// to each other node's "Imported gossiped block" (or "Imported synced block", when sync fetched it first) of the same
+// hash (millisecond timestamps, one clock), split at the receiver's "Received gossiped block" into the gossip's
+// transit and the receiver's import. After the full load (as
 // fast as the devnet takes it, which saturates the two cores the four nodes share), a steady one (--paced-rate tx/s
 // for --paced-seconds) shows propagation when the nodes are not short of CPU: its blocks count from STEADY_SETTLE_MS
 // after it starts, when the nodes have worked off what the full load left them (the last of its transactions to
@@ -83,7 +84,7 @@ function propagation(events: ReturnType<typeof blockEvents>[], from: number, unt
 }
 
 // "INFO  [11-22|07:21:11.123] message key=value ..." (UTC, the year is not logged)
-const LINE = /^\w+\s+\[(\d\d)-(\d\d)\|(\d\d):(\d\d):(\d\d)\.(\d{3})\] (Successfully sealed new block|Received gossiped block|Imported gossiped block) number=\d+ hash=(0x[0-9a-f]+)/
+const LINE = /^\w+\s+\[(\d\d)-(\d\d)\|(\d\d):(\d\d):(\d\d)\.(\d{3})\] (Successfully sealed new block|Received gossiped block|Imported gossiped block|Imported synced block) number=\d+ hash=(0x[0-9a-f]+)/
 const year = new Date().getUTCFullYear()
 
 function blockEvents(logFile: string): { sealed: Map<string, number>; received: Map<string, number>; imported: Map<string, number> } {

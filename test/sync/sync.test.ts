@@ -82,6 +82,7 @@ describe('sync over libp2p', () => {
     await two.sync.check()
     assert.equal(bytesToHex(two.chain.heads().latest.hash()), bytesToHex(block.hash()))
     assert.match(two.log.text(), /Sync started peer=\S+ from=0 target=1/)
+    assert.match(two.log.text(), new RegExp(`Imported synced block number=1 hash=${bytesToHex(block.hash())} outcome=imported`))
   })
 
   it('a sealer told to wait by sync seals once the node has caught up', { timeout: 30_000 }, async (t) => {
