@@ -46,7 +46,8 @@ const GOSSIP_GRACE_MS = 1_000
  * Backfill: a gossiped block with an unknown parent makes this node fetch the missing ancestors by hash from the
  * peer that sent it. Fork choice stays the chain's: sync only feeds blocks. Until the first comparison with peers
  * (or the startup wait without any) and while a range sync runs, `canSeal` is false, so a restarted sealer does
- * not seal on a stale head.
+ * not seal on a stale head. As geth 1.13's miner, sealing waits only until a range sync has once caught up: after
+ * that, a peer claiming a heavier chain could otherwise keep this node from sealing by making it sync again and again.
  */
 export class Synchronizer {
   private readonly chain: Chain
@@ -58,6 +59,8 @@ export class Synchronizer {
   private readonly gossipGraceMs: number
   private syncing: SyncProgress | undefined
   private ready = false
+  /** a range sync has caught up with its peer: later ones no longer stop sealing */
+  private caughtUpOnce = false
   private running = false
   private timer: NodeJS.Timeout | undefined
   private startupTimer: NodeJS.Timeout | undefined
@@ -112,9 +115,9 @@ export class Synchronizer {
     return this.syncing === undefined ? undefined : { ...this.syncing }
   }
 
-  /** Whether a sealer may seal now: peers were compared with (or none came) and no range sync runs. */
+  /** Whether a sealer may seal now: peers were compared with (or none came), and no range sync runs unless one has caught up before. */
   canSeal(): boolean {
-    return this.ready && this.syncing === undefined
+    return this.ready && (this.syncing === undefined || this.caughtUpOnce)
   }
 
   /** Compares peers' heads with ours (refreshing their status) and syncs from the heaviest when it is ahead. */
@@ -187,7 +190,11 @@ export class Synchronizer {
       while (this.running && stalled < MAX_STALLED_ROUNDS && this.network.chainPeers().some((p) => p.id.equals(peer.id))) {
         if (next > target) {
           const fresh = await this.network.refreshStatus(peer.id)
-          if (fresh === undefined || fresh.status.td <= (await this.ourTd())) break
+          if (fresh === undefined) break
+          if (fresh.status.td <= (await this.ourTd())) {
+            this.caughtUpOnce = true
+            break
+          }
           target = fresh.status.headNumber
           this.syncing.highestBlock = target
           if (next > target) next = target

@@ -100,6 +100,21 @@ describe('sync over libp2p', () => {
     assert.equal(sealedAt[0], 6n, 'nothing was sealed on the stale genesis head')
   })
 
+  it('once a range sync has caught up, a later one no longer stops sealing (geth 1.13)', { timeout: 60_000 }, async (t) => {
+    const ahead = await openChain(t, GENESIS)
+    await extend(ahead, 5)
+    const source = await startNode(t, 'source', ahead)
+    const node = await startNode(t, 'behind', await openChain(t, GENESIS), { host: { staticNodes: [source.addr] }, startupWaitMs: 10_000, syncIntervalMs: 60_000 })
+    await waitFor('the first sync', () => node.chain.heads().latest.number === 5n && node.sync.canSeal(), 20_000)
+    // blocks the node never hears of by gossip: the next comparison finds it far behind again
+    await extend(ahead, 200)
+    const check = node.sync.check()
+    await waitFor('the second sync running', () => node.sync.isSyncing(), 20_000)
+    assert.equal(node.sync.canSeal(), true, 'sealing goes on while it runs')
+    await check
+    assert.equal(node.chain.heads().latest.number, 205n)
+  })
+
   it('the senders of downloaded blocks are recovered on the recovery thread, ahead of their import', { timeout: 30_000 }, async (t) => {
     const [ahead, behind] = [await devChain(t), await devChain(t)]
     const txs = [0n, 1n, 2n].map((nonce) => [transfer(ahead, 0, nonce), transfer(ahead, 1, nonce)])
