@@ -380,6 +380,15 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
     return this.importsWaiting > 0
   }
 
+  /**
+   * Resolves at once when no block is queued for import; otherwise once it and everything queued before it have
+   * finished. What shares the thread with imports (peers' and users' transactions) waits on it, so that a block
+   * reaches the head, and the peers behind this node, first.
+   */
+  importsDone(): Promise<void> {
+    return this.importing ? this.settled() : Promise.resolve()
+  }
+
   /** Resolves once everything queued so far (imports, builds, writes) has finished, whatever its outcome. */
   settled(): Promise<void> {
     return this.importQueue.then(

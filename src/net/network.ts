@@ -606,7 +606,7 @@ export class Network extends EventEmitter<NetworkEvents> {
    * in time for the next seal rather than behind the transactions' decoding and sender recovery.
    */
   private async blockImportsFirst(): Promise<void> {
-    if (this.opts.chain.importing) await this.opts.chain.settled()
+    await this.opts.chain.importsDone()
   }
 
   /** the senders of those of `txs` the pool lacks, recovered off the main thread (the pool refuses the others unread) */

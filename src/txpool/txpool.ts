@@ -18,15 +18,14 @@ import { checkBasics, describe, effectiveTip, isProtected, recoverSender } from 
 import type { PoolTx, PooledTransaction } from './validation.ts'
 
 /**
- * The chain as the pool sees it: reads, the head event (with the blocks a reorg removed, newest first), and whether a
- * block is being imported.
+ * The chain as the pool sees it: reads, the head event (with the blocks a reorg removed, newest first), and when the
+ * blocks being imported are in.
  */
 export interface PoolChain extends ChainReader {
   on(event: 'head', listener: (head: Block, removed: Block[]) => void): unknown
   off(event: 'head', listener: (head: Block, removed: Block[]) => void): unknown
-  readonly importing: boolean
-  /** resolves once the imports queued so far have finished */
-  settled(): Promise<void>
+  /** resolves once no block is queued for import (see Chain.importsDone) */
+  importsDone(): Promise<void>
 }
 
 /** geth 1.13's --txpool.* settings, plus what cairn decides itself. */
@@ -193,7 +192,7 @@ export class TxPool extends EventEmitter<TxPoolEvents> {
    * block until it is imported and forwarded. The transaction is then checked against the new head's state.
    */
   async add(tx: TypedTransaction, opts: { local?: boolean } = {}): Promise<void> {
-    if (this.chain.importing) await this.chain.settled()
+    await this.chain.importsDone()
     const local = opts.local ?? false
     const [error] = await this.addTxs([tx], local, local)
     if (error !== undefined) throw error

@@ -233,8 +233,7 @@ describe('admission and block imports', () => {
     const settled = new Promise<void>((resolve) => (settle = resolve))
     const chain = new Proxy(dc.chain, {
       get(target, prop) {
-        if (prop === 'importing') return importing
-        if (prop === 'settled') return () => settled
+        if (prop === 'importsDone') return () => (importing ? settled : Promise.resolve())
         const value = Reflect.get(target, prop, target)
         return typeof value === 'function' ? value.bind(target) : value
       },
