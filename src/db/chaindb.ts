@@ -4,7 +4,7 @@ import { bigIntToBytes, bytesToBigInt, bytesToHex, concatBytes, hexToBytes, utf8
 import type { DB, BatchDBOp, EncodingOpts } from '@ethereumjs/util'
 
 import type { TxLocation } from '../chain/types.ts'
-import { Lru } from './lru.ts'
+import { GenerationalCache } from './lru.ts'
 
 /**
  * The only place that knows cairn's key layout. Everything a block brings (header, body, receipts, tx lookups,
@@ -101,7 +101,7 @@ export class ChainDB {
    * Trie nodes and code by key: a key is the hash of its value, so an entry is never stale (reorgs included). Every
    * state read walks the trie from its root, so the upper nodes are read for each account asked for.
    */
-  private readonly trieNodes = new Lru<string, Uint8Array>({ maxEntries: 1 << 20, maxWeight: TRIE_NODE_CACHE_BYTES, weigh: (v) => v.length + 160 })
+  private readonly trieNodes = new GenerationalCache<string, Uint8Array>({ maxWeight: TRIE_NODE_CACHE_BYTES, weigh: (v) => v.length + 160 })
 
   private constructor(level: Level<Uint8Array, Uint8Array>, path: string) {
     this.level = level

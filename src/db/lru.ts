@@ -101,3 +101,69 @@ export class Lru<K, V> {
     entry.older = entry.newer = undefined
   }
 }
+
+/**
+ * A read cache bounded by total weight that forgets in halves: entries go into the current generation, and when it
+ * holds half the weight it becomes the previous one, dropping the one before whole. A hit in the previous generation
+ * is put into the current one, so what is in use stays. Unlike Lru it keeps no per-entry record or recency list: for
+ * the ~10^5 small trie nodes of the node cache, each record was one more object (beside the key, the array and its
+ * buffer) for every full garbage collection to mark, and their upkeep several percent of an import. The price is
+ * recency kept per half, not per entry.
+ * For content-addressed data only: a key's value never changes, so a key is never set again with another value.
+ */
+export class GenerationalCache<K, V> {
+  readonly maxWeight: number
+  private readonly weigh: (value: V) => number
+  private current = new Map<K, V>()
+  private previous = new Map<K, V>()
+  private currentWeight = 0
+  private previousWeight = 0
+
+  constructor(opts: { maxWeight: number; weigh: (value: V) => number }) {
+    if (!(opts.maxWeight > 0)) throw new RangeError(`invalid cache weight ${opts.maxWeight}`)
+    this.maxWeight = opts.maxWeight
+    this.weigh = opts.weigh
+  }
+
+  /** entries held in both generations (an entry moved up from the previous one counts twice until it is dropped) */
+  get size(): number {
+    return this.current.size + this.previous.size
+  }
+
+  /** the weight held, at most maxWeight (counted as `size` is) */
+  get weight(): number {
+    return this.currentWeight + this.previousWeight
+  }
+
+  get(key: K): V | undefined {
+    const value = this.current.get(key)
+    if (value !== undefined) return value
+    const old = this.previous.get(key)
+    if (old !== undefined) this.put(key, old)
+    return old
+  }
+
+  set(key: K, value: V): void {
+    if (!this.current.has(key)) this.put(key, value)
+  }
+
+  clear(): void {
+    this.current = new Map()
+    this.previous = new Map()
+    this.currentWeight = this.previousWeight = 0
+  }
+
+  private put(key: K, value: V): void {
+    const weight = this.weigh(value)
+    // one value heavier than a generation would only push everything else out
+    if (weight > this.maxWeight / 2) return
+    if (this.currentWeight + weight > this.maxWeight / 2) {
+      this.previous = this.current
+      this.previousWeight = this.currentWeight
+      this.current = new Map()
+      this.currentWeight = 0
+    }
+    this.current.set(key, value)
+    this.currentWeight += weight
+  }
+}

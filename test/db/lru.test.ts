@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 
-import { Lru } from '../../src/db/lru.ts'
+import { GenerationalCache, Lru } from '../../src/db/lru.ts'
 
 describe('Lru', () => {
   it('evicts the least recently used entry past its size', () => {
@@ -61,5 +61,49 @@ describe('Lru', () => {
       assert.equal(lru.size, model.length, `step ${step}: size`)
       assert.equal(lru.weight, model.reduce((a, e) => a + e.value, 0), `step ${step}: weight`)
     }
+  })
+})
+
+describe('GenerationalCache', () => {
+  const cache = (maxWeight: number) => new GenerationalCache<string, string>({ maxWeight, weigh: (v) => v.length })
+
+  it('holds at most its weight, dropping the older half when the newer one fills', () => {
+    const c = cache(8)
+    for (const k of ['a', 'b', 'c', 'd']) c.set(k, 'xx')
+    // a and b filled the first half, c and d the second
+    assert.equal(c.weight, 8)
+    assert.deepEqual([c.get('c'), c.get('d')], ['xx', 'xx'])
+    c.set('e', 'xx')
+    assert.deepEqual([c.get('a'), c.get('b')], [undefined, undefined])
+    assert.deepEqual([c.get('c'), c.get('e')], ['xx', 'xx'])
+    for (let i = 0; i < 100; i++) {
+      c.set(`k${i}`, 'x'.repeat(1 + (i % 3)))
+      if (i % 2 === 0) c.get(`k${i - 7}`)
+      assert.ok(c.weight <= 8, `weight ${c.weight} after ${i}`)
+    }
+  })
+
+  it('keeps an entry that is read while its generation ages out', () => {
+    const c = cache(8)
+    c.set('kept', 'xx')
+    c.set('other', 'xx')
+    c.set('n1', 'xx') // a new generation: kept and other are the older one now
+    assert.equal(c.get('kept'), 'xx') // read, so put into the newer one
+    c.set('n2', 'xx') // the newer one is full: it becomes the older one, and the oldest goes
+    assert.equal(c.get('other'), undefined)
+    assert.equal(c.get('kept'), 'xx')
+  })
+
+  it('skips a value heavier than half its weight, and does not count a key set twice twice', () => {
+    const c = cache(8)
+    c.set('huge', 'xxxxx')
+    assert.equal(c.get('huge'), undefined)
+    c.set('a', 'xx')
+    c.set('a', 'xx')
+    assert.equal(c.weight, 2)
+    assert.equal(c.size, 1)
+    c.clear()
+    assert.equal(c.get('a'), undefined)
+    assert.equal(c.weight, 0)
   })
 })
