@@ -565,7 +565,8 @@ export class Network extends EventEmitter<NetworkEvents> {
   private async receivePooledTxs(payload: Uint8Array, from: PeerId): Promise<Uint8Array[]> {
     const pool = this.opts.txpool
     if (pool === undefined) return []
-    await this.blockImportsFirst()
+    // blocks first: see Chain.importsDone
+    await this.opts.chain.importsDone()
     let txs: TypedTransaction[]
     try {
       txs = this.decodeTxs(payload)
@@ -583,7 +584,8 @@ export class Network extends EventEmitter<NetworkEvents> {
   private async validateTxs(data: Uint8Array, from: PeerId): Promise<TopicValidatorResult> {
     const pool = this.opts.txpool
     if (pool === undefined) return 'ignore' as TopicValidatorResult
-    await this.blockImportsFirst()
+    // blocks first: see Chain.importsDone
+    await this.opts.chain.importsDone()
     let txs: TypedTransaction[]
     try {
       txs = this.decodeTxs(data)
@@ -599,14 +601,6 @@ export class Network extends EventEmitter<NetworkEvents> {
     refused.forEach((r, i) => r !== undefined && this.gossipedTxs.delete(hashes[i]))
     if (refused.some((r) => r !== undefined && INVALID_TX_CODES.has(r.code))) return 'reject' as TopicValidatorResult
     return (refused.some((r) => r === undefined) ? 'accept' : 'ignore') as TopicValidatorResult
-  }
-
-  /**
-   * One thread runs both: a peer's transactions wait while a block is being imported, so the block reaches the head
-   * in time for the next seal rather than behind the transactions' decoding and sender recovery.
-   */
-  private async blockImportsFirst(): Promise<void> {
-    await this.opts.chain.importsDone()
   }
 
   /** the senders of those of `txs` the pool lacks, recovered off the main thread (the pool refuses the others unread) */
