@@ -127,7 +127,8 @@ export class Executor {
     }
     const remote = block.header
     try {
-      const { built, receipts } = await this.assemble(parent, { ...headerDataOf(remote), coinbase: author }, block.transactions, ancestors, 'all', block.withdrawals)
+      const imported = { transactionsRoot: remote.transactionsTrie, withdrawals: block.withdrawals }
+      const { built, receipts } = await this.assemble(parent, { ...headerDataOf(remote), coinbase: author }, block.transactions, ancestors, imported)
       const local = built.header
       const mismatch =
         local.gasUsed !== remote.gasUsed
@@ -215,17 +216,16 @@ export class Executor {
    * The one transaction loop of block assembly and import. Every transaction runs once against a header-only view
    * block (BlockBuilder.addTransaction would rebuild the block with all earlier transactions for each one); the
    * builder runs the system calls before and after them (EIP-4788, 2935, 7002, 7251) and computes the roots. The
-   * loop lets the event loop in every YIELD_EVERY_MS, so RPC and gossip run during a long block. `intake` 'all'
-   * (import) fails on the first transaction that cannot run; otherwise such transactions are left out and the
-   * intake ends early when `intake()` says so.
+   * loop lets the event loop in every YIELD_EVERY_MS, so RPC and gossip run during a long block. An import (`intake`
+   * an ImportedBody) fails on the first transaction that cannot run, and keeps the transactions root its caller has
+   * validated; otherwise such transactions are left out and the intake ends early when `intake()` says so.
    */
   private async assemble(
     parent: BlockHeader,
     viewHeader: HeaderData,
     txs: Iterable<TypedTransaction>,
     ancestors: AncestorHashes,
-    intake: 'all' | (() => boolean),
-    blockWithdrawals: Withdrawal[] = [],
+    intake: ImportedBody | (() => boolean),
   ): Promise<{ built: Block; receipts: TxReceipt[]; included: TypedTransaction[]; rejected: { tx: TypedTransaction; error: string }[]; common: Common }> {
     const vm = await this.vm()
     this.ancestors = ancestors
@@ -234,12 +234,12 @@ export class Executor {
     const common = this.common.copy()
     common.setHardforkBy({ blockNumber: number, timestamp })
     vm.common.setHardforkBy({ blockNumber: number, timestamp })
-    const withdrawals = common.isActivatedEIP(4895) ? blockWithdrawals : undefined
+    const strict = typeof intake !== 'function'
+    const withdrawals = common.isActivatedEIP(4895) ? (strict ? (intake.withdrawals ?? []) : []) : undefined
     const view = createBlock({ header: viewHeader }, { common, skipConsensusFormatValidation: true })
     const gasLimit = view.header.gasLimit
     const maxBlobGas = common.isActivatedEIP(4844) ? common.getBlobGasSchedule().maxBlobGasPerBlock : 0n
     const blobGasPerBlob = common.isActivatedEIP(4844) ? common.param('blobGasPerBlob') : 0n
-    const strict = intake === 'all'
 
     const rejected: { tx: TypedTransaction; error: string }[] = []
     const included: TypedTransaction[] = []
@@ -252,7 +252,7 @@ export class Executor {
         withdrawals,
         blockOpts: { putBlockIntoBlockchain: false, skipConsensusFormatValidation: true },
       })
-      const record = await openBuilder(vm, builder)
+      const record = await openBuilder(vm, builder, strict ? intake.transactionsRoot : undefined)
       const plainTransfers = plainTransfersApply(vm)
       let receiptGasUsed = 0n
       let slice = performance.now()
@@ -310,6 +310,12 @@ export class Executor {
     // through the node cache: the parent's root node was usually written (and cached) by the block before
     return (await this.db.getTrieNodeByHex(bytesToHex(stateRoot).slice(2))) !== undefined
   }
+}
+
+/** what an import runs: every transaction must apply; the transactions root was checked against the body already */
+interface ImportedBody {
+  transactionsRoot: Uint8Array
+  withdrawals: Withdrawal[] | undefined
 }
 
 /** the header fields execution reads, from an imported block's header */
@@ -379,9 +385,10 @@ function authorView(block: Block, author: Uint8Array): Block {
  * The transactions themselves stay out of the builder: build() would re-create every one of them for a block that
  * only its header is read from. Each transaction and receipt is encoded as it is added (between the loop's yields),
  * and the event loop gets a turn before each list root: a block of thousands of transactions otherwise kept RPC
- * waiting for its whole build().
+ * waiting for its whole build(). An import's transactions root is given (`transactionsRoot`): the chain computed it
+ * to validate the body, so it is not computed again.
  */
-async function openBuilder(vm: VM, builder: BlockBuilder): Promise<{ add(tx: TypedTransaction, result: RunTxResult, blobGas: bigint): void; gasUsed(): bigint }> {
+async function openBuilder(vm: VM, builder: BlockBuilder, transactionsRoot: Uint8Array | undefined): Promise<{ add(tx: TypedTransaction, result: RunTxResult, blobGas: bigint): void; gasUsed(): bigint }> {
   const b = builder as unknown as { transactions: TypedTransaction[]; transactionResults: RunTxResult[]; _minerValue: bigint; checkpointed: boolean }
   if (!Array.isArray(b.transactions) || !Array.isArray(b.transactionResults) || typeof b.checkpointed !== 'boolean') {
     throw new Error('unsupported @ethereumjs/vm BlockBuilder: cairn needs the version it pins')
@@ -396,6 +403,7 @@ async function openBuilder(vm: VM, builder: BlockBuilder): Promise<{ add(tx: Typ
   // the roots of the block's lists from the whole lists at once, instead of one trie insertion per item
   const roots = builder as unknown as { transactionsTrie(): Promise<Uint8Array>; receiptTrie(): Promise<Uint8Array> }
   roots.transactionsTrie = async () => {
+    if (transactionsRoot !== undefined) return transactionsRoot
     await yieldToEventLoop()
     return orderedTrieRoot(encodedTxs)
   }
@@ -405,7 +413,7 @@ async function openBuilder(vm: VM, builder: BlockBuilder): Promise<{ add(tx: Typ
   }
   return {
     add(tx, result, blobGas) {
-      encodedTxs.push(txBytes(tx))
+      if (transactionsRoot === undefined) encodedTxs.push(txBytes(tx))
       encodedReceipts.push(encodeReceipt(result.receipt, tx.type))
       b.transactionResults.push(result)
       b._minerValue += result.minerValue
