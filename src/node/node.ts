@@ -11,6 +11,9 @@ import type { Logger } from '../cli/log.ts'
 import { devGenesis } from '../config/devGenesis.ts'
 import { CliqueEngine } from '../consensus/clique/engine.ts'
 import { Sealer } from '../consensus/clique/sealer.ts'
+import { RecoveryWorker } from '../crypto/secp256k1.ts'
+import { recoverSendersAhead } from '../crypto/senders.ts'
+import type { SenderRecovery } from '../crypto/senders.ts'
 import { startMetrics } from '../metrics/index.ts'
 import { TxPool } from '../txpool/txpool.ts'
 import { startP2p } from './p2p.ts'
@@ -70,10 +73,15 @@ export async function runNode(flags: Flags, datadir: string, log: Logger): Promi
     await txpool.start()
     services.push({ name: 'txpool', stop: () => txpool.stop() })
 
+    // one thread recovers transaction senders for the network (gossip, sync) and for RPC batches
+    const recovery = RecoveryWorker.start()
+    services.push({ name: 'sender recovery', stop: () => recovery.close() })
+    const recoverSenders: SenderRecovery = (txs) => recoverSendersAhead(recovery, txs)
+
     // the sealer exists before RPC starts (clique_propose feeds it) and starts sealing last
     const { accounts, signerKey } = await loadNodeKeys(flags, datadir)
     // the network starts before the sealer, which waits while sync catches up with peers
-    const p2p = await withPortAdvice('P2P address', '--port', () => startP2p(chain, txpool, flags, datadir, log))
+    const p2p = await withPortAdvice('P2P address', '--port', () => startP2p(chain, txpool, recoverSenders, flags, datadir, log))
     if (p2p !== undefined) services.push({ name: 'network', stop: () => p2p.stop() })
     let sealer: Sealer | undefined
     if (signerKey !== undefined) {
@@ -100,7 +108,7 @@ export async function runNode(flags: Flags, datadir: string, log: Logger): Promi
       : undefined
     if (metrics !== undefined) services.push(metrics)
 
-    services.push(...(await startRpc(chain, flags, log, { txpool, accounts, ...(sealer !== undefined ? { sealer } : {}), ...(p2p !== undefined ? { p2p } : {}), ...(metrics !== undefined ? { onCall: metrics.onCall } : {}) })))
+    services.push(...(await startRpc(chain, flags, log, { txpool, recoverSenders, accounts, ...(sealer !== undefined ? { sealer } : {}), ...(p2p !== undefined ? { p2p } : {}), ...(metrics !== undefined ? { onCall: metrics.onCall } : {}) })))
 
     if (sealer !== undefined) {
       const s = sealer

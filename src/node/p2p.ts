@@ -7,8 +7,6 @@ import type { Chain } from '../chain/chain.ts'
 import { UsageError, intFlag } from '../cli/flags.ts'
 import type { Flags } from '../cli/flags.ts'
 import type { Logger } from '../cli/log.ts'
-import { RecoveryWorker } from '../crypto/secp256k1.ts'
-import { recoverSendersAhead } from '../crypto/senders.ts'
 import type { SenderRecovery } from '../crypto/senders.ts'
 import { parsePeerAddrs } from '../net/host.ts'
 import type { HostConfig } from '../net/host.ts'
@@ -78,29 +76,20 @@ export interface P2p {
  * Starts the network and sync for a node, or nothing with --dev or --maxpeers 0 (geth's dev mode has no p2p
  * either). The node key is --nodekey, default DATADIR/nodekey, created on first start.
  */
-export async function startP2p(chain: Chain, txpool: GossipTxPool, flags: Flags, datadir: string, log: Logger): Promise<P2p | undefined> {
+export async function startP2p(chain: Chain, txpool: GossipTxPool, recoverSenders: SenderRecovery, flags: Flags, datadir: string, log: Logger): Promise<P2p | undefined> {
   if (flags.dev || flags.maxpeers === '0') {
     log.info('P2P networking disabled', { reason: flags.dev ? '--dev' : '--maxpeers 0' })
     return undefined
   }
   const host = await hostConfigFromFlags(flags, flags.nodekey !== undefined ? resolve(flags.nodekey) : join(datadir, 'nodekey'), log)
-  // peers' transactions and synced blocks have their senders recovered on a thread of their own
-  const recovery = RecoveryWorker.start()
-  const recoverSenders: SenderRecovery = (txs) => recoverSendersAhead(recovery, txs)
-  let network: Network
-  try {
-    network = await Network.create({ chain, host, log, txpool, recoverSenders })
-  } catch (err) {
-    await recovery.close()
-    throw err
-  }
+  // peers' transactions and synced blocks have their senders recovered off the main thread
+  const network = await Network.create({ chain, host, log, txpool, recoverSenders })
   // with no peer to wait for, a sealer need not wait for one
   const lonely = host.staticNodes.length === 0 && (!host.discovery || host.bootnodes.length === 0)
   const sync = new Synchronizer({ chain, network, log, recoverSenders, ...(lonely ? { startupWaitMs: 0 } : {}) })
   const stop = async () => {
     sync.stop()
     await network.stop()
-    await recovery.close()
   }
   try {
     await sync.serve()

@@ -5,6 +5,7 @@ import type { Flags } from '../cli/flags.ts'
 import { UsageError, intFlag } from '../cli/flags.ts'
 import type { Logger } from '../cli/log.ts'
 import { CliqueEngine } from '../consensus/clique/engine.ts'
+import type { SenderRecovery } from '../crypto/senders.ts'
 import type { Sealer } from '../consensus/clique/sealer.ts'
 import { ChainTracer } from '../execution/trace.ts'
 import { cliqueRpcContext } from '../rpc/clique.ts'
@@ -29,6 +30,8 @@ export interface RpcParts {
   /** where clique_propose votes go when the node seals */
   sealer?: Sealer
   txpool?: TxPool
+  /** sender recovery off the main thread, for batches of raw transactions */
+  recoverSenders?: SenderRecovery
   /** unlocked keys for eth_accounts / eth_sign / eth_sendTransaction */
   accounts?: UnlockedAccounts
   /** peers and sync progress (absent with --dev or --maxpeers 0) */
@@ -62,6 +65,7 @@ export async function startRpc(chain: Chain, flags: Flags, log: Logger, parts: R
     chainEvents: chain,
     ...(chain.engine instanceof CliqueEngine ? cliqueRpcContext(chain, chain.engine, parts.sealer) : {}),
     ...(txpool !== undefined ? { txpool, pendingTxs: { onPending: (listener) => forwardPending(txpool, listener) } } : {}),
+    ...(parts.recoverSenders !== undefined ? { recoverSenders: parts.recoverSenders } : {}),
     ...(parts.accounts !== undefined ? { accounts: parts.accounts } : {}),
     ...(parts.p2p !== undefined ? { admin: { network: parts.p2p.network, chainConfig: chain.genesisSpec.config } } : {}),
     txFeeCap: BigInt(Math.round(Number(flags['rpc.txfeecap'] ?? '1') * 1e18)),

@@ -2,6 +2,7 @@ import type { Block } from '@ethereumjs/block'
 import type { TypedTransaction } from '@ethereumjs/tx'
 
 import type { ChainReader } from '../chain/types.ts'
+import type { SenderRecovery } from '../crypto/senders.ts'
 import type { AdminContext } from './admin.ts'
 import type { UnlockedAccounts } from './accounts.ts'
 import type { CallExecution } from '../execution/call.ts'
@@ -38,6 +39,8 @@ export interface RpcContext {
   readonly clique?: CliqueContext
   /** The transaction pool: eth_sendRawTransaction, pending nonces and transactions, the txpool namespace. */
   readonly txpool?: TxPoolRpc
+  /** Recovers the senders of decoded transactions off the main thread (a batch's eth_sendRawTransaction calls). */
+  readonly recoverSenders?: SenderRecovery
   /** keys the operator unlocked (--unlock, or --dev's accounts): eth_accounts, eth_sign, eth_sendTransaction */
   readonly accounts?: UnlockedAccounts
   /** The network and chain parameters for the admin namespace (absent without p2p). */

@@ -114,9 +114,7 @@ function nextBlockForks(common: Common): ForkCommons {
  * A raw transaction as the next block will see it (its fork decides the types allowed). Blob transactions arrive in
  * their network form, with the sidecar.
  */
-function decodeRawTransaction(chain: ChainReader, raw: Uint8Array): TypedTransaction {
-  const head = chain.heads().latest
-  const common = nextBlockForks(chain.common).at(head.number + 1n, BigInt(Math.max(Number(head.timestamp) + 1, Math.floor(Date.now() / 1000))))
+function decodeRawTransaction(chain: ChainReader, raw: Uint8Array, common = nextBlockCommon(chain)): TypedTransaction {
   if (raw.length === 0) throw invalidParams('typed transaction too short')
   const type = raw[0] <= 0x7f ? raw[0] : 0
   if (type > 4) throw serverError('transaction type not supported')
@@ -127,6 +125,52 @@ function decodeRawTransaction(chain: ChainReader, raw: Uint8Array): TypedTransac
     if (/not activated|EIP-\d+ not enabled|is not supported/i.test(message)) throw serverError('transaction type not supported')
     throw serverError(`rlp: ${message}`)
   }
+}
+
+function nextBlockCommon(chain: ChainReader): Common {
+  const head = chain.heads().latest
+  return nextBlockForks(chain.common).at(head.number + 1n, BigInt(Math.max(Number(head.timestamp) + 1, Math.floor(Date.now() / 1000))))
+}
+
+/**
+ * The raw transactions of the batches being answered, decoded and with their senders recovered together before the
+ * batch's calls run (in order, as geth runs them); by context, each keyed by its bytes as hex.
+ */
+const preparedByContext = new WeakMap<RpcContext, Map<string, { tx: TypedTransaction; common: Common }>>()
+
+/**
+ * Decodes a batch's raw transactions and recovers their senders on the recovery thread in one trip: on the main
+ * thread, recovery is the largest part of admitting a transfer. Lone calls do not wait for the thread.
+ */
+async function prepareRawTransactions(ctx: RpcContext, calls: unknown[]): Promise<() => void> {
+  const recover = ctx.recoverSenders
+  if (recover === undefined || ctx.txpool === undefined || calls.length < 2) return () => {}
+  const common = nextBlockCommon(ctx.chain)
+  const decoded = new Map<string, { tx: TypedTransaction; common: Common }>()
+  for (const params of calls) {
+    try {
+      const raw = bytes.parse((params as unknown[])[0])
+      decoded.set(bytesToHex(raw), { tx: decodeRawTransaction(ctx.chain, raw, common), common })
+    } catch {
+      // not a transaction: its call says why
+    }
+  }
+  if (decoded.size === 0) return () => {}
+  await recover([...decoded.values()].map((d) => d.tx))
+  let prepared = preparedByContext.get(ctx)
+  if (prepared === undefined) preparedByContext.set(ctx, (prepared = new Map()))
+  for (const [key, entry] of decoded) prepared.set(key, entry)
+  const own = prepared
+  return () => {
+    for (const [key, entry] of decoded) if (own.get(key) === entry) own.delete(key)
+  }
+}
+
+/** `raw` decoded: as its batch prepared it, when it was decoded under the fork that applies now */
+function rawTransaction(ctx: RpcContext, raw: Uint8Array): TypedTransaction {
+  const common = nextBlockCommon(ctx.chain)
+  const prepared = preparedByContext.get(ctx)?.get(bytesToHex(raw))
+  return prepared !== undefined && prepared.common === common ? prepared.tx : decodeRawTransaction(ctx.chain, raw, common)
 }
 
 /** geth's checkTxFee: a transaction may not pay more than the cap in fees (cap 0 = no check). */
@@ -471,10 +515,11 @@ export const eth = namespace<RpcContext>('eth', [
   method({
     name: 'eth_sendRawTransaction',
     params: [bytes],
+    prepareBatch: prepareRawTransactions,
     handler: async (ctx, raw) => {
       const pool = ctx.txpool
       if (pool === undefined) throw serverError('this node has no transaction pool')
-      const tx = decodeRawTransaction(ctx.chain, raw)
+      const tx = rawTransaction(ctx, raw)
       checkTxFee(tx, ctx.txFeeCap ?? DEFAULT_TX_FEE_CAP)
       try {
         await pool.add(tx, { local: true })

@@ -14,6 +14,8 @@ export interface BatchLimits {
 /** What messages are dispatched to: a MethodTable, or one bound to the connection the body came on (WebSocket). */
 export interface Methods {
   call(name: string, params: unknown): Promise<unknown>
+  /** before a batch's calls run in order: lets their methods prepare together (MethodTable.prepareBatch) */
+  prepareBatch?(calls: readonly { name: string; params: unknown }[]): Promise<() => void>
 }
 
 /** Told about every non-RpcError a handler throws (they are answered as "method handler crashed"). */
@@ -78,10 +80,10 @@ export async function handleRequestBody(body: string, methods: Methods, limits: 
     if (isIgnored(message)) return undefined
     return (await run(message))?.text
   }
-  return handleBatch(parsed.map((item) => decodeMessage(item, rawIds)), limits, run)
+  return handleBatch(parsed.map((item) => decodeMessage(item, rawIds)), limits, run, methods)
 }
 
-async function handleBatch(messages: Message[], limits: BatchLimits, run: (m: Message) => Promise<Answer | undefined>): Promise<string | undefined> {
+async function handleBatch(messages: Message[], limits: BatchLimits, run: (m: Message) => Promise<Answer | undefined>, methods: Methods): Promise<string | undefined> {
   if (messages.length === 0) return errorAnswer(NULL_ID, emptyBatch()).text
   if (limits.batchItemLimit !== 0 && messages.length > limits.batchItemLimit) {
     // geth reports it once, under the id of the first call
@@ -92,16 +94,22 @@ async function handleBatch(messages: Message[], limits: BatchLimits, run: (m: Me
   if (calls.length === 0) return undefined
   const answers: string[] = []
   let responseBytes = 0
-  for (let i = 0; i < calls.length; i++) {
-    const answer = await run(calls[i])
-    if (answer === undefined) continue
-    answers.push(answer.text)
-    responseBytes += answer.payloadBytes
-    if (limits.batchResponseMaxSize !== 0 && responseBytes > limits.batchResponseMaxSize) {
-      // the answer that crossed the limit is kept; every later call gets the error
-      for (const rest of calls.slice(i + 1)) if (!isNotification(rest)) answers.push(errorAnswer(rest.id ?? NULL_ID, responseTooLarge()).text)
-      break
+  const prepared = calls.filter((m) => isCall(m) || isNotification(m)).map((m) => ({ name: m.method!, params: m.params }))
+  const undo = (await methods.prepareBatch?.(prepared)) ?? (() => {})
+  try {
+    for (let i = 0; i < calls.length; i++) {
+      const answer = await run(calls[i])
+      if (answer === undefined) continue
+      answers.push(answer.text)
+      responseBytes += answer.payloadBytes
+      if (limits.batchResponseMaxSize !== 0 && responseBytes > limits.batchResponseMaxSize) {
+        // the answer that crossed the limit is kept; every later call gets the error
+        for (const rest of calls.slice(i + 1)) if (!isNotification(rest)) answers.push(errorAnswer(rest.id ?? NULL_ID, responseTooLarge()).text)
+        break
+      }
     }
+  } finally {
+    undo()
   }
   return answers.length === 0 ? undefined : `[${answers.join(',')}]`
 }

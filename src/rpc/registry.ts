@@ -9,6 +9,12 @@ export interface Method<C, A extends unknown[] = any[]> {
   readonly name: string
   readonly params: ParamList<A>
   handler(ctx: C, ...args: A): unknown
+  /**
+   * Runs before a batch, once, with the raw params of each of the batch's calls to this method: work that pays in
+   * bulk (one trip to a thread rather than one per call) is done there. Returns what to undo once the batch has run.
+   * A call's errors are its handler's to report: bad params are skipped here.
+   */
+  prepareBatch?(ctx: C, calls: unknown[]): Promise<() => void>
 }
 
 /**
@@ -149,6 +155,22 @@ export class MethodTable {
     if (bound === undefined) throw methodNotFound(name)
     const args = parseArguments(params, bound.method.params)
     return bound.method.handler(bound.ctx, ...args)
+  }
+
+  /** Lets the methods a batch calls prepare for its calls together (see Method.prepareBatch); returns the undo. */
+  async prepareBatch(calls: readonly { name: string; params: unknown }[]): Promise<() => void> {
+    const byMethod = new Map<Bound, unknown[]>()
+    for (const { name, params } of calls) {
+      const bound = this.methods.get(name)
+      if (bound?.method.prepareBatch === undefined) continue
+      let list = byMethod.get(bound)
+      if (list === undefined) byMethod.set(bound, (list = []))
+      list.push(params)
+    }
+    if (byMethod.size === 0) return () => {}
+    // preparing only saves work: when it fails, each call does its own
+    const undos = await Promise.all([...byMethod].map(([bound, list]) => bound.method.prepareBatch!(bound.ctx, list).catch(() => () => {})))
+    return () => undos.forEach((undo) => undo())
   }
 
   /** geth's handleSubscribe: the name first, then the kind's own arguments (numbered from 1). */

@@ -179,7 +179,7 @@ function serveConnection(ws: WebSocket, remote: string, settings: ConnectionSett
   })
   ws.on('message', (data: RawData) => {
     const { host, activate } = subscriptions.forMessage()
-    const methods = { call: (name: string, params: unknown) => settings.methods.call(name, params, host) }
+    const methods = { call: (name: string, params: unknown) => settings.methods.call(name, params, host), prepareBatch: settings.methods.prepareBatch.bind(settings.methods) }
     handleRequestBody(rawText(data), methods, settings.limits, settings.onInternalError, settings.onCall)
       .then((answer) => {
         if (answer !== undefined) send(answer)
