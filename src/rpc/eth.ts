@@ -169,7 +169,9 @@ async function prepareRawTransactions(ctx: RpcContext, calls: unknown[]): Promis
 /** `raw` decoded: as its batch prepared it, when it was decoded under the fork that applies now */
 function rawTransaction(ctx: RpcContext, raw: Uint8Array): TypedTransaction {
   const common = nextBlockCommon(ctx.chain)
-  const prepared = preparedByContext.get(ctx)?.get(bytesToHex(raw))
+  const batches = preparedByContext.get(ctx)
+  // with no batch being answered (the usual case for a lone call), nothing to look up
+  const prepared = batches !== undefined && batches.size > 0 ? batches.get(bytesToHex(raw)) : undefined
   return prepared !== undefined && prepared.common === common ? prepared.tx : decodeRawTransaction(ctx.chain, raw, common)
 }
 
