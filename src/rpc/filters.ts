@@ -10,9 +10,11 @@ import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 import { addressKey, topicKey } from '../chain/blockLogs.ts'
 import type { BlockLogs, ChainReader } from '../chain/types.ts'
 import { keccak256 } from '../crypto/keccak.ts'
+import { Lru } from '../db/lru.ts'
 import { serverError } from './errors.ts'
 import { formatLog, formatTransaction, toData } from './format.ts'
 import type { JsonObject } from './format.ts'
+import { keptResult, keptSize } from './jsonrpc.ts'
 import { ParamError, blockNumber, boolean, hash, optional } from './params.ts'
 import type { BlockNumberParam, Param } from './params.ts'
 import { methodsOver, namespace, subscriptionsOver } from './registry.ts'
@@ -226,13 +228,34 @@ async function matchingBlockLogs(chain: ChainReader, header: BlockHeader, criter
   const block = await chain.getBlockLogs(header)
   if (block === undefined) return []
   const found: JsonObject[] = []
+  let formatted: Lru<string, JsonObject> | undefined
+  let blockKey: string | undefined
   for (const logIndex of matcher.candidates(block)) {
     const { log, txIndex } = block.logs[logIndex]
     if (logMatches(criteria, bytesToHex(log[0]), log[1].map((t) => bytesToHex(t)))) {
-      found.push(formatLog(log, block.header, block.blockHash, block.txHashes[txIndex], txIndex, logIndex))
+      formatted ??= formattedLogsOf(chain)
+      blockKey ??= bytesToHex(block.blockHash)
+      const key = `${blockKey}:${logIndex}`
+      let answer = formatted.get(key)
+      if (answer === undefined) formatted.set(key, (answer = keptResult(formatLog(log, block.header, block.blockHash, block.txHashes[txIndex], txIndex, logIndex))))
+      found.push(answer)
     }
   }
   return found
+}
+
+/**
+ * Logs as answered, kept with their encoding (keptResult), by block hash and log index: a dapp asks for the same
+ * history again and again, and formatting and encoding its logs cost more than finding them. A stored block's logs
+ * always format the same. Bounded by the answers' encoded size.
+ */
+const formattedLogsByChain = new WeakMap<ChainReader, Lru<string, JsonObject>>()
+const FORMATTED_LOG_BYTES = 16 * 1024 * 1024
+
+function formattedLogsOf(chain: ChainReader): Lru<string, JsonObject> {
+  let formatted = formattedLogsByChain.get(chain)
+  if (formatted === undefined) formattedLogsByChain.set(chain, (formatted = new Lru<string, JsonObject>({ maxEntries: 65536, maxWeight: FORMATTED_LOG_BYTES, weigh: keptSize })))
+  return formatted
 }
 
 /**

@@ -232,5 +232,9 @@ function deepFreeze(value: object): void {
 function goJson(value: unknown): string {
   const kept = typeof value === 'object' && value !== null ? keptEncodings.get(value) : undefined
   if (kept !== undefined) return kept
+  // a list of kept results (eth_getLogs' logs) is their encodings joined, as JSON.stringify would write them
+  if (Array.isArray(value) && value.length > 0 && value.every((item) => typeof item === 'object' && item !== null && keptEncodings.has(item))) {
+    return `[${value.map((item) => keptEncodings.get(item)).join(',')}]`
+  }
   return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
 }

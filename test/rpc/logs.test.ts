@@ -54,6 +54,21 @@ describe('eth_getLogs', () => {
     assert.deepEqual((await getLogs({ fromBlock: '0x0', toBlock: '0x36', address: CONTRACT })).result, result!.filter((l) => l.address === CONTRACT))
   })
 
+  it('answers a repeated query with the same bytes, its kept logs joined as JSON.stringify writes a list', async () => {
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_getLogs', params: [{ fromBlock: 'earliest', toBlock: 'latest', address: CONTRACT }] })
+    const ask = async () => (await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).text()
+    const first = await ask()
+    const again = await ask()
+    assert.equal(again, first)
+    const { result } = JSON.parse(again) as { result: Log[] }
+    assert.ok(result.length > 1)
+    assert.equal(again, JSON.stringify({ jsonrpc: '2.0', id: 1, result }))
+    // one log of that range, asked alone, encodes alone as it did in the list
+    const one = result[1]
+    const { result: alone } = await getLogs({ blockHash: one.blockHash, address: CONTRACT })
+    assert.deepEqual(alone!.find((l) => l.logIndex === one.logIndex), one)
+  })
+
   it('reads the head block when no range is given', async () => {
     const head = fixture.chain.heads().latest
     const { result } = await getLogs({})
