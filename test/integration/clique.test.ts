@@ -40,10 +40,20 @@ class Network {
   readonly nodes: TestNode[] = []
   private readonly genesis: string
   private readonly t: TestContext
+  private closed = false
+  private readonly deliveries = new Set<Promise<void>>()
 
   constructor(t: TestContext, genesis: string) {
     this.t = t
     this.genesis = genesis
+    // every sealer stops and every delivery in flight ends before any chain closes: a block one node seals while
+    // another closes would be delivered to a closed database
+    t.after(async () => {
+      this.closed = true
+      for (const node of this.nodes) node.sealer.stop()
+      await Promise.all(this.deliveries)
+      for (const node of this.nodes) await node.chain.close()
+    })
   }
 
   async add(name: string, key: string, start = true): Promise<TestNode> {
@@ -54,17 +64,17 @@ class Network {
     const node: TestNode = { name, chain, sealer, online: start }
     sealer.on('sealed', (block) => this.broadcast(node, block))
     this.nodes.push(node)
-    this.t.after(async () => {
-      sealer.stop()
-      await chain.close()
-    })
     if (start) sealer.start()
     return node
   }
 
   private broadcast(from: TestNode, block: Block): void {
-    if (!from.online) return
-    for (const to of this.nodes) if (to !== from && to.online) void this.deliver(from, to, block)
+    if (this.closed || !from.online) return
+    for (const to of this.nodes) {
+      if (to === from || !to.online) continue
+      const delivery = this.deliver(from, to, block).finally(() => this.deliveries.delete(delivery))
+      this.deliveries.add(delivery)
+    }
   }
 
   /** Imports `block` into `to`, first fetching any ancestors `to` lacks from `from`. */
