@@ -228,16 +228,20 @@ async function matchingBlockLogs(chain: ChainReader, header: BlockHeader, criter
   const block = await chain.getBlockLogs(header)
   if (block === undefined) return []
   const found: JsonObject[] = []
-  let formatted: Lru<string, JsonObject> | undefined
-  let blockKey: string | undefined
+  const formatted = formattedLogsOf(chain)
+  const blockKey = bytesToHex(block.blockHash)
   for (const logIndex of matcher.candidates(block)) {
+    const key = `${blockKey}:${logIndex}`
+    const kept = formatted.get(key)
+    // a log answered before is matched on its kept hex, not encoded again
+    if (kept !== undefined) {
+      if (logMatches(criteria, kept.address as string, kept.topics as string[])) found.push(kept)
+      continue
+    }
     const { log, txIndex } = block.logs[logIndex]
     if (logMatches(criteria, bytesToHex(log[0]), log[1].map((t) => bytesToHex(t)))) {
-      formatted ??= formattedLogsOf(chain)
-      blockKey ??= bytesToHex(block.blockHash)
-      const key = `${blockKey}:${logIndex}`
-      let answer = formatted.get(key)
-      if (answer === undefined) formatted.set(key, (answer = keptResult(formatLog(log, block.header, block.blockHash, block.txHashes[txIndex], txIndex, logIndex))))
+      const answer = keptResult(formatLog(log, block.header, block.blockHash, block.txHashes[txIndex], txIndex, logIndex))
+      formatted.set(key, answer)
       found.push(answer)
     }
   }
