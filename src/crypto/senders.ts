@@ -1,9 +1,10 @@
 import { Capability } from '@ethereumjs/tx'
 import type { TypedTransaction } from '@ethereumjs/tx'
-import { Address, SECP256K1_ORDER, SECP256K1_ORDER_DIV_2, bigIntToBytes, bytesToHex, calculateSigRecovery, setLengthLeft } from '@ethereumjs/util'
+import { Address, SECP256K1_ORDER, SECP256K1_ORDER_DIV_2, bigIntToBytes, bytesToHex, calculateSigRecovery, concatBytes, setLengthLeft } from '@ethereumjs/util'
 
+import { signingHash } from '../chain/txBytes.ts'
 import { keccak256 } from './keccak.ts'
-import { RECOVERY_ITEM_BYTES } from './secp256k1.ts'
+import { RECOVERY_ITEM_BYTES, recoverPublicKey } from './secp256k1.ts'
 import type { RecoveryWorker } from './secp256k1.ts'
 
 /**
@@ -23,12 +24,46 @@ function addressBytes(publicKey: Uint8Array): Uint8Array {
  * pure-JS one was 1.9 % of a sealer's CPU under single transfers). Throws as getSenderPublicKey does for a bad signature.
  */
 export function senderAddress(tx: TypedTransaction): string {
-  return publicKeyToAddress(tx.getSenderPublicKey())
+  return publicKeyToAddress(senderPublicKey(tx))
 }
 
 /** The sender as `tx.getSenderAddress()` gives it, hashed with the native keccak (see senderAddress). */
 export function senderAccountAddress(tx: TypedTransaction): Address {
-  return new Address(addressBytes(tx.getSenderPublicKey()))
+  return new Address(addressBytes(senderPublicKey(tx)))
+}
+
+/**
+ * `tx.getSenderPublicKey()`, with the signed message hashed from the transaction's encoding (signingHash) rather than
+ * encoded again field by field, and kept in the transaction's cache as ethereumjs keeps it. What ethereumjs must judge
+ * itself (see recoveryInput), or a signature that recovers nothing, goes to ethereumjs, which throws in its own words.
+ */
+function senderPublicKey(tx: TypedTransaction): Uint8Array {
+  if (tx.cache.senderPubKey !== undefined) return tx.cache.senderPubKey
+  const input = recoveryInput(tx)
+  if (input === undefined) return tx.getSenderPublicKey()
+  let key: Uint8Array
+  try {
+    key = recoverPublicKey(input.hash, concatBytes(setLengthLeft(bigIntToBytes(input.r), 32), setLengthLeft(bigIntToBytes(input.s), 32)), input.recovery)
+  } catch {
+    return tx.getSenderPublicKey()
+  }
+  return (tx.cache.senderPubKey = key.slice(1))
+}
+
+/**
+ * What recovering the sender of `tx` takes, when ethereumjs would keep the sender it recovers and the signature is
+ * one that either recovers or is plainly bad: undefined for a mutable transaction, high s, a zero or out-of-range r
+ * or s, or a recovery id that is not 0 or 1, all of which ethereumjs judges (and words) itself.
+ */
+function recoveryInput(tx: TypedTransaction): { hash: Uint8Array; r: bigint; s: bigint; recovery: number } | undefined {
+  // ethereumjs keeps a recovered sender only on a frozen transaction: a mutable one could change after
+  if (!Object.isFrozen(tx)) return undefined
+  const { v, r, s } = tx
+  if (v === undefined || r === undefined || s === undefined) return undefined
+  if (r === 0n || r >= SECP256K1_ORDER || s === 0n || s > SECP256K1_ORDER_DIV_2) return undefined
+  const recovery = calculateSigRecovery(v, tx.supports(Capability.EIP155ReplayProtection) ? tx.common.chainId() : undefined)
+  if (recovery !== 0n && recovery !== 1n) return undefined
+  return { hash: signingHash(tx), r, s, recovery: Number(recovery) }
 }
 
 /** Fills the sender caches of `txs` off the main thread (see recoverSendersAhead); never rejects. */
@@ -52,14 +87,9 @@ export async function recoverSendersAhead(worker: RecoveryWorker, txs: readonly 
 async function recoverOnWorker(worker: RecoveryWorker, txs: readonly TypedTransaction[]): Promise<void> {
   const todo: { tx: TypedTransaction; hash: Uint8Array; r: bigint; s: bigint; recovery: number }[] = []
   for (const tx of txs) {
-    // ethereumjs keeps a recovered sender only on a frozen transaction: a mutable one could change after
-    if (!Object.isFrozen(tx) || tx.cache.senderPubKey !== undefined) continue
-    const { v, r, s } = tx
-    if (v === undefined || r === undefined || s === undefined) continue
-    if (r === 0n || r >= SECP256K1_ORDER || s === 0n || s > SECP256K1_ORDER_DIV_2) continue
-    const recovery = calculateSigRecovery(v, tx.supports(Capability.EIP155ReplayProtection) ? tx.common.chainId() : undefined)
-    if (recovery !== 0n && recovery !== 1n) continue
-    todo.push({ tx, hash: tx.getMessageToVerifySignature(), r, s, recovery: Number(recovery) })
+    if (tx.cache.senderPubKey !== undefined) continue
+    const input = recoveryInput(tx)
+    if (input !== undefined) todo.push({ tx, ...input })
   }
   if (todo.length === 0) return
   const items = new Uint8Array(todo.length * RECOVERY_ITEM_BYTES)

@@ -41,6 +41,25 @@ describe('senderAddress', () => {
     for (const tx of signedTxs(9)) assert.ok(senderAccountAddress(fresh(tx)).equals(fresh(tx).getSenderAddress()))
   })
 
+  it('keeps the key it recovers in the transaction, as ethereumjs would, and answers from it', () => {
+    for (const signed of signedTxs(9)) {
+      const tx = fresh(signed)
+      const sender = senderAddress(tx)
+      assert.equal(bytesToHex(tx.cache.senderPubKey!), bytesToHex(fresh(signed).getSenderPublicKey()))
+      assert.equal(senderAddress(tx), sender)
+    }
+  })
+
+  it("leaves to ethereumjs what it must judge itself: high s before Homestead, a mutable transaction", () => {
+    const low = createLegacyTx({ nonce: 0, to, value: 1n, gasLimit: 21000n, gasPrice: 10n }, { common: chainstart }).sign(randomBytes(32))
+    const highS = createLegacyTx({ ...low.toJSON(), s: SECP256K1_ORDER - low.s!, v: 55n - low.v! }, { common: chainstart })
+    assert.equal(senderAddress(highS), low.getSenderAddress().toString())
+    const [good] = signedTxs(1)
+    const mutable = createFeeMarket1559Tx(good.toJSON() as FeeMarketEIP1559TxData, { common: prague, freeze: false })
+    assert.equal(senderAddress(mutable), good.getSenderAddress().toString())
+    assert.equal(mutable.cache.senderPubKey, undefined)
+  })
+
   it('throws for a signature that recovers nothing, as getSenderAddress does', () => {
     const [tx] = signedTxs(1)
     const forged = createFeeMarket1559Tx({ ...(tx.toJSON() as FeeMarketEIP1559TxData), r: SECP256K1_ORDER }, { common: prague })
