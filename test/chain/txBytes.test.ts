@@ -70,10 +70,8 @@ describe('signingHash', () => {
   })
 
   it('for transactions decoded from their bytes, and for mutable ones', () => {
-    for (const signed of variety()) {
-      assert.deepEqual(signingHash(decodeTx(signed.serialize(), signed.common)), signed.getMessageToVerifySignature())
-      const mutable = createLegacyTx({ to, gasLimit: 21000n, gasPrice: 10n, v: 27n, r: 1n, s: 2n }, { common, freeze: false })
-      assert.deepEqual(signingHash(mutable), mutable.getMessageToVerifySignature())
-    }
+    for (const signed of variety()) assert.deepEqual(signingHash(decodeTx(signed.serialize(), signed.common)), signed.getMessageToVerifySignature())
+    const mutable = createLegacyTx({ to, gasLimit: 21000n, gasPrice: 10n, v: 27n, r: 1n, s: 2n }, { common, freeze: false })
+    assert.deepEqual(signingHash(mutable), mutable.getMessageToVerifySignature())
   })
 })
