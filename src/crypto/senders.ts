@@ -43,7 +43,7 @@ function senderPublicKey(tx: TypedTransaction): Uint8Array {
   if (input === undefined) return tx.getSenderPublicKey()
   let key: Uint8Array
   try {
-    key = recoverPublicKey(input.hash, concatBytes(setLengthLeft(bigIntToBytes(input.r), 32), setLengthLeft(bigIntToBytes(input.s), 32)), input.recovery)
+    key = recoverPublicKey(input.hash, input.rs, input.recovery)
   } catch {
     return tx.getSenderPublicKey()
   }
@@ -55,7 +55,7 @@ function senderPublicKey(tx: TypedTransaction): Uint8Array {
  * one that either recovers or is plainly bad: undefined for a mutable transaction, high s, a zero or out-of-range r
  * or s, or a recovery id that is not 0 or 1, all of which ethereumjs judges (and words) itself.
  */
-function recoveryInput(tx: TypedTransaction): { hash: Uint8Array; r: bigint; s: bigint; recovery: number } | undefined {
+function recoveryInput(tx: TypedTransaction): { hash: Uint8Array; rs: Uint8Array; recovery: number } | undefined {
   // ethereumjs keeps a recovered sender only on a frozen transaction: a mutable one could change after
   if (!Object.isFrozen(tx)) return undefined
   const { v, r, s } = tx
@@ -63,7 +63,7 @@ function recoveryInput(tx: TypedTransaction): { hash: Uint8Array; r: bigint; s: 
   if (r === 0n || r >= SECP256K1_ORDER || s === 0n || s > SECP256K1_ORDER_DIV_2) return undefined
   const recovery = calculateSigRecovery(v, tx.supports(Capability.EIP155ReplayProtection) ? tx.common.chainId() : undefined)
   if (recovery !== 0n && recovery !== 1n) return undefined
-  return { hash: signingHash(tx), r, s, recovery: Number(recovery) }
+  return { hash: signingHash(tx), rs: concatBytes(setLengthLeft(bigIntToBytes(r), 32), setLengthLeft(bigIntToBytes(s), 32)), recovery: Number(recovery) }
 }
 
 /** Fills the sender caches of `txs` off the main thread (see recoverSendersAhead); never rejects. */
@@ -85,7 +85,7 @@ export async function recoverSendersAhead(worker: RecoveryWorker, txs: readonly 
 }
 
 async function recoverOnWorker(worker: RecoveryWorker, txs: readonly TypedTransaction[]): Promise<void> {
-  const todo: { tx: TypedTransaction; hash: Uint8Array; r: bigint; s: bigint; recovery: number }[] = []
+  const todo: { tx: TypedTransaction; hash: Uint8Array; rs: Uint8Array; recovery: number }[] = []
   for (const tx of txs) {
     if (tx.cache.senderPubKey !== undefined) continue
     const input = recoveryInput(tx)
@@ -93,11 +93,10 @@ async function recoverOnWorker(worker: RecoveryWorker, txs: readonly TypedTransa
   }
   if (todo.length === 0) return
   const items = new Uint8Array(todo.length * RECOVERY_ITEM_BYTES)
-  todo.forEach(({ hash, r, s, recovery }, i) => {
+  todo.forEach(({ hash, rs, recovery }, i) => {
     const at = i * RECOVERY_ITEM_BYTES
     items.set(hash, at)
-    items.set(setLengthLeft(bigIntToBytes(r), 32), at + 32)
-    items.set(setLengthLeft(bigIntToBytes(s), 32), at + 64)
+    items.set(rs, at + 32)
     items[at + 96] = recovery
   })
   const keys = await worker.recover(items)
