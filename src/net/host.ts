@@ -15,6 +15,8 @@ import { multiaddr } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 
+import { installYamuxHalfWindowUpdates } from './yamuxWindow.ts'
+
 /** Everything the p2p flags decide, shared by the node and `cairn bootnode`. */
 export interface HostConfig {
   privateKey: PrivateKey
@@ -101,6 +103,7 @@ export async function createHost<S extends Record<string, unknown>>(
   services: { [K in keyof S]: (components: any) => S[K] } = {} as never,
 ): Promise<Libp2p<BaseServices & S>> {
   const bootnodes = cfg.discovery ? cfg.bootnodes : []
+  installYamuxHalfWindowUpdates()
   return createLibp2p<BaseServices & S>({
     start: false,
     privateKey: cfg.privateKey,
