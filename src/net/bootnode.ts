@@ -1,7 +1,7 @@
 import type { Libp2p } from '@libp2p/interface'
 
 import type { Logger } from '../cli/log.ts'
-import { PeerGate, createHost, selfAddrs } from './host.ts'
+import { PeerGate, connectedPeers, createHost, selfAddrs } from './host.ts'
 import type { HostConfig } from './host.ts'
 import { PeerExchange } from './peerExchange.ts'
 
@@ -26,8 +26,8 @@ export class Bootnode {
     const node = await createHost(peers, gate)
     const exchange = new PeerExchange(node, peers, gate, log)
     await exchange.serve()
-    node.addEventListener('peer:connect', (e) => log.debug('Peer connected', { peer: e.detail.toString(), peers: node.getPeers().length }))
-    node.addEventListener('peer:disconnect', (e) => log.debug('Peer disconnected', { peer: e.detail.toString(), peers: node.getPeers().length }))
+    node.addEventListener('peer:connect', (e) => log.debug('Peer connected', { peer: e.detail.toString(), peers: connectedPeers(node).length }))
+    node.addEventListener('peer:disconnect', (e) => log.debug('Peer disconnected', { peer: e.detail.toString(), peers: connectedPeers(node).length }))
     await node.start()
     exchange.start()
     log.info('Started bootnode', { self: selfAddrs(node).join(','), maxpeers: cfg.maxPeers })

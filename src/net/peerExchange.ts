@@ -2,7 +2,7 @@ import type { Libp2p, PeerId } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 
 import type { Logger } from '../cli/log.ts'
-import { peerOf } from './host.ts'
+import { connectedPeers, peerOf } from './host.ts'
 import type { HostConfig, PeerGate } from './host.ts'
 import { request, serve } from './wire.ts'
 
@@ -75,7 +75,7 @@ export class PeerExchange {
   /** Where connected peers other than the asker listen (what identify told this node), one chunk per peer. */
   private async knownPeers(asker: PeerId): Promise<Uint8Array[]> {
     const out: Uint8Array[] = []
-    for (const peer of this.node.getPeers()) {
+    for (const peer of connectedPeers(this.node)) {
       if (out.length >= MAX_PEERS_PER_ANSWER) break
       if (peer.equals(asker)) continue
       const addrs = await this.node.peerStore.get(peer).then((p) => p.addresses, () => [])
@@ -103,7 +103,7 @@ export class PeerExchange {
   private async tick(): Promise<void> {
     for (const addr of this.staticNodes) this.dial(addr)
     if (!this.cfg.discovery) return
-    const peers = this.node.getPeers()
+    const peers = connectedPeers(this.node)
     if (peers.length >= this.cfg.maxPeers) return
     const bootPeers = this.cfg.bootnodes.map((a) => peerOf(a).toString())
     if (!peers.some((p) => bootPeers.includes(p.toString()))) for (const addr of this.cfg.bootnodes) this.dial(addr)
