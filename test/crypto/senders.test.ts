@@ -47,7 +47,19 @@ describe('senderAddress', () => {
       const sender = senderAddress(tx)
       assert.equal(bytesToHex(tx.cache.senderPubKey!), bytesToHex(fresh(signed).getSenderPublicKey()))
       assert.equal(senderAddress(tx), sender)
+      // the address too: asked again, it is the same bytes, not hashed anew
+      assert.equal(senderAccountAddress(tx).bytes, senderAccountAddress(tx).bytes)
     }
+  })
+
+  it('follows a mutable transaction whose signature changes', () => {
+    const [good] = signedTxs(1)
+    const mutable = createFeeMarket1559Tx(good.toJSON() as FeeMarketEIP1559TxData, { common: prague, freeze: false })
+    assert.equal(senderAddress(mutable), good.getSenderAddress().toString())
+    const other = mutable.sign(randomBytes(32))
+    Object.assign(mutable, { v: other.v, r: other.r, s: other.s })
+    assert.equal(senderAddress(mutable), other.getSenderAddress().toString())
+    assert.notEqual(senderAddress(mutable), good.getSenderAddress().toString())
   })
 
   it("leaves to ethereumjs what it must judge itself: high s before Homestead, a mutable transaction", () => {
