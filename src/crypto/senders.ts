@@ -9,7 +9,7 @@ import type { RecoveryWorker } from './secp256k1.ts'
 
 /**
  * The address of a public key, 64 bytes (x || y) or 65 (0x04 prefix): the last 20 bytes of keccak256(x || y), as
- * lowercase 0x-prefixed hex. The native keccak: ethereumjs's publicToAddress hashes with pure-JS noble (~9 us).
+ * lowercase 0x-prefixed hex. Hashed with cairn's keccak: ethereumjs's publicToAddress hashes with pure-JS noble (~9 us).
  */
 export function publicKeyToAddress(publicKey: Uint8Array): `0x${string}` {
   return bytesToHex(addressBytes(publicKey))
@@ -20,14 +20,14 @@ function addressBytes(publicKey: Uint8Array): Uint8Array {
 }
 
 /**
- * The sender, lowercase 0x-prefixed, as `tx.getSenderAddress().toString()` but with the native keccak (ethereumjs's
+ * The sender, lowercase 0x-prefixed, as `tx.getSenderAddress().toString()` but with cairn's keccak (ethereumjs's
  * pure-JS one was 1.9 % of a sealer's CPU under single transfers). Throws as getSenderPublicKey does for a bad signature.
  */
 export function senderAddress(tx: TypedTransaction): string {
   return sender(tx).hex
 }
 
-/** The sender as `tx.getSenderAddress()` gives it, hashed with the native keccak (see senderAddress). */
+/** The sender as `tx.getSenderAddress()` gives it, hashed with cairn's keccak (see senderAddress). */
 export function senderAccountAddress(tx: TypedTransaction): Address {
   return new Address(sender(tx).bytes)
 }

@@ -6,7 +6,7 @@ import { keccak_256 } from '@noble/hashes/sha3.js'
 
 import { keccak256 } from '../../src/crypto/keccak.ts'
 
-describe('native keccak256', () => {
+describe('keccak256', () => {
   it('hashes like the pure-JS default for every length around the 136-byte rate, and for views into larger buffers', () => {
     for (let len = 0; len <= 600; len++) {
       const data = randomBytes(len)
