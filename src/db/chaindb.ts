@@ -250,6 +250,15 @@ export class ChainDB {
     for (const [k, v] of nodes) this.trieNodes.set(bytesToHex(k).slice(2), v)
   }
 
+  /**
+   * Trie nodes a block's writes replaced, by their keys in hex: out of the node cache. The head's state no longer
+   * refers to them, and left in, they would push out nodes it does: a block replaces every node on each changed
+   * account's path, so the cache filled with dead versions and the state's lower levels missed it nearly always.
+   */
+  forgetTrieNodes(keys: Iterable<string>): void {
+    for (const key of keys) this.trieNodes.delete(key)
+  }
+
   /** A state-trie node store for the execution layer: reads through, buffers writes for the next block batch. */
   trieStore(): TrieNodeStore {
     return new TrieNodeStore(this)
@@ -367,6 +376,11 @@ export class TrieNodeStore implements DB<string, string | Uint8Array> {
 
   async del(_key: string, _opts?: EncodingOpts): Promise<void> {
     // archive node: trie nodes are never pruned
+  }
+
+  /** Nodes the state no longer refers to, by their keys in hex: they stay stored, but leave the node cache. */
+  superseded(keys: Iterable<string>): void {
+    this.chain.forgetTrieNodes(keys)
   }
 
   async batch(ops: BatchDBOp<string, string | Uint8Array>[]): Promise<void> {

@@ -147,6 +147,20 @@ export class GenerationalCache<K, V> {
     if (!this.current.has(key)) this.put(key, value)
   }
 
+  /** Forgets `key`: for an entry known to be needed no more, so that its room goes to one that is. */
+  delete(key: K): void {
+    const value = this.current.get(key)
+    if (value !== undefined) {
+      this.current.delete(key)
+      this.currentWeight -= this.weigh(value)
+    }
+    const old = this.previous.get(key)
+    if (old !== undefined) {
+      this.previous.delete(key)
+      this.previousWeight -= this.weigh(old)
+    }
+  }
+
   clear(): void {
     this.current = new Map()
     this.previous = new Map()

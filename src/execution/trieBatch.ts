@@ -49,6 +49,8 @@ type StoredNode = { type: 'put'; key: Uint8Array; value: Uint8Array }
 interface NodeSource {
   get(key: Uint8Array): Promise<Uint8Array | undefined | null>
   store(nodes: StoredNode[]): Promise<void>
+  /** told the stored nodes (by key in hex) that the writes replaced, which the new root no longer refers to */
+  superseded?(keys: string[]): void
 }
 
 const EMPTY = new Uint8Array(0)
@@ -79,6 +81,7 @@ function nodeStore(db: CheckpointDB): NodeSource {
     return { get: (k) => db.get(k) as Promise<Uint8Array | undefined | null>, store: (nodes) => db.batch(nodes) }
   }
   const opts = { keyEncoding: KeyEncoding.String, valueEncoding }
+  const store = db.db as typeof db.db & { superseded?(keys: string[]): void }
   return {
     async get(key) {
       const hex = hexOf(key)
@@ -90,6 +93,7 @@ function nodeStore(db: CheckpointDB): NodeSource {
       return typeof value === 'string' ? unprefixedHexToBytes(value) : value
     },
     store: (nodes) => db.db.batch(nodes.map((n) => ({ type: 'put', key: hexOf(n.key), value: n.value, opts }))),
+    superseded: store.superseded === undefined ? undefined : (keys) => store.superseded!(keys),
   }
 }
 
@@ -109,8 +113,9 @@ export async function applyTrieWrites(trie: MerklePatriciaTrie, writes: Iterable
   // nodes mostly come from caches, so the awaits below settle as microtasks: without a yield, a block of thousands of
   // accounts would hold off RPC and gossip until its whole state is written
   let slice = performance.now()
+  const replaced: Uint8Array[] = []
   for (const [path, value] of byKey.values()) {
-    root = value.length === 0 ? await remove(source, root, path, 0) : await insert(source, root, path, 0, value)
+    root = value.length === 0 ? await remove(source, root, path, 0, replaced) : await insert(source, root, path, 0, value, replaced)
     if (performance.now() - slice > YIELD_EVERY_MS) {
       await yieldToEventLoop()
       slice = performance.now()
@@ -120,6 +125,7 @@ export async function applyTrieWrites(trie: MerklePatriciaTrie, writes: Iterable
   const stored: StoredNode[] = []
   const rootHash = commitRoot(root, stored)
   if (stored.length > 0) await source.store(stored)
+  if (replaced.length > 0) source.superseded?.(replaced.map(hexOf))
   trie.root(rootHash)
   return rootHash
 }
@@ -167,19 +173,21 @@ async function resolve(source: NodeSource, ref: Uint8Array | TrieNode): Promise<
   return node
 }
 
-async function insert(source: NodeSource, ref: Ref, path: Nibbles, at: number, value: Uint8Array): Promise<TrieNode> {
+/** `ref` with `value` at `path`; the stored nodes it replaces go into `replaced` */
+async function insert(source: NodeSource, ref: Ref, path: Nibbles, at: number, value: Uint8Array, replaced: Uint8Array[]): Promise<TrieNode> {
   if (ref === undefined) return { kind: 'leaf', path: path.slice(at), value }
   const node = await resolve(source, ref)
+  if (node.hash !== undefined) replaced.push(node.hash)
   if (node.kind === 'branch') {
     const children = node.children.slice()
     if (at === path.length) return { kind: 'branch', children, value }
-    children[path[at]] = await insert(source, children[path[at]], path, at + 1, value)
+    children[path[at]] = await insert(source, children[path[at]], path, at + 1, value, replaced)
     return { kind: 'branch', children, value: node.value }
   }
   const shared = commonPrefix(node.path, path, at)
   if (node.kind === 'leaf' && shared === node.path.length && at + shared === path.length) return { kind: 'leaf', path: node.path, value }
   if (node.kind === 'ext' && shared === node.path.length) {
-    return { kind: 'ext', path: node.path, child: await insert(source, node.child, path, at + shared, value) }
+    return { kind: 'ext', path: node.path, child: await insert(source, node.child, path, at + shared, value, replaced) }
   }
   // the paths part after `shared` nibbles: a branch holds both (an extension above it keeps the shared part)
   const children: Ref[] = new Array(16).fill(undefined)
@@ -198,19 +206,23 @@ async function insert(source: NodeSource, ref: Ref, path: Nibbles, at: number, v
   return shared === 0 ? branch : { kind: 'ext', path: path.slice(at, split), child: branch }
 }
 
-/** `ref` without the key at `path`; the same `ref` when the key is absent */
-async function remove(source: NodeSource, ref: Ref, path: Nibbles, at: number): Promise<Ref> {
+/** `ref` without the key at `path`, the stored nodes it replaces put into `replaced`; the same `ref` when the key is absent */
+async function remove(source: NodeSource, ref: Ref, path: Nibbles, at: number, replaced: Uint8Array[]): Promise<Ref> {
   if (ref === undefined) return undefined
   const node = await resolve(source, ref)
+  const changed = <T>(result: T): T => {
+    if (node.hash !== undefined) replaced.push(node.hash)
+    return result
+  }
   if (node.kind === 'leaf') {
-    return node.path.length === path.length - at && commonPrefix(node.path, path, at) === node.path.length ? undefined : ref
+    return node.path.length === path.length - at && commonPrefix(node.path, path, at) === node.path.length ? changed(undefined) : ref
   }
   if (node.kind === 'ext') {
     if (commonPrefix(node.path, path, at) !== node.path.length) return ref
-    const child = await remove(source, node.child, path, at + node.path.length)
+    const child = await remove(source, node.child, path, at + node.path.length, replaced)
     if (child === node.child) return ref
-    if (child === undefined) return undefined
-    return joinPath(node.path, await resolve(source, child))
+    if (child === undefined) return changed(undefined)
+    return changed(joinPath(node.path, await resolve(source, child)))
   }
   let children = node.children
   let value = node.value
@@ -218,17 +230,19 @@ async function remove(source: NodeSource, ref: Ref, path: Nibbles, at: number): 
     if (value === undefined) return ref
     value = undefined
   } else {
-    const child = await remove(source, children[path[at]], path, at + 1)
+    const child = await remove(source, children[path[at]], path, at + 1, replaced)
     if (child === children[path[at]]) return ref
     children = children.slice()
     children[path[at]] = child
   }
   // a branch left with a single entry folds into its neighbour
   const used = children.reduce<number[]>((acc, c, i) => (c !== undefined ? [...acc, i] : acc), [])
-  if (used.length + (value !== undefined ? 1 : 0) >= 2) return { kind: 'branch', children, value }
-  if (used.length === 0) return value === undefined ? undefined : { kind: 'leaf', path: [], value }
-  const only = used[0]
-  return joinPath([only], await resolve(source, children[only] as Uint8Array | TrieNode))
+  if (used.length + (value !== undefined ? 1 : 0) >= 2) return changed({ kind: 'branch', children, value })
+  if (used.length === 0) return changed(value === undefined ? undefined : { kind: 'leaf', path: [], value })
+  const folded = await resolve(source, children[used[0]] as Uint8Array | TrieNode)
+  // a leaf or an extension below takes the branch's place with a longer path: a stored one is replaced too
+  if (folded.hash !== undefined && folded.kind !== 'branch') replaced.push(folded.hash)
+  return changed(joinPath([used[0]], folded))
 }
 
 /** `prefix` followed by `node`: leaves and extensions absorb it, a branch gets an extension above it */

@@ -34,6 +34,32 @@ describe('ChainDB writes', () => {
     }
   })
 
+  it('a trie node forgotten by the node cache still reads from the database, and a node written again is cached again', async (t) => {
+    const dir = tempDir(t)
+    const node = Uint8Array.of(0xc2, 0x80, 0x80)
+    const key = hash(7)
+    const keyHex = Buffer.from(key).toString('hex')
+    let db = await ChainDB.open(dir)
+    await db.batch().putTrieNodes([[key, node]]).write()
+    await db.close()
+    db = await ChainDB.open(dir)
+    try {
+      const cached = await db.getTrieNodeByHex(keyHex)
+      assert.deepEqual(bytes(cached), node)
+      assert.equal(await db.getTrieNodeByHex(keyHex), cached, 'served from the cache: the same array')
+      db.forgetTrieNodes([keyHex])
+      const reread = await db.getTrieNodeByHex(keyHex)
+      assert.deepEqual(bytes(reread), node)
+      assert.notEqual(reread, cached, 'read from LevelDB again')
+      db.forgetTrieNodes([keyHex])
+      const written = Uint8Array.from(node)
+      await db.batch().putTrieNodes([[key, written]]).write()
+      assert.equal(await db.getTrieNodeByHex(keyHex), written, 'a node written again reads back as written')
+    } finally {
+      await db.close()
+    }
+  })
+
   it('a failed batch keeps what it wrote readable, refuses every later write and is reported on close', async (t) => {
     const db = await ChainDB.open(tempDir(t))
     await db.batch().putHead('latest', hash(1)).write()

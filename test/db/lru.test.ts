@@ -106,4 +106,20 @@ describe('GenerationalCache', () => {
     assert.equal(c.get('a'), undefined)
     assert.equal(c.weight, 0)
   })
+
+  it('deletes an entry from both generations, and its room goes to new entries', () => {
+    const c = cache(8)
+    c.set('old', 'xx')
+    c.set('other', 'xx')
+    c.set('n1', 'xx') // old and other are the older generation now
+    assert.equal(c.get('old'), 'xx') // and old is in the newer one as well
+    c.delete('old')
+    assert.equal(c.get('old'), undefined)
+    assert.deepEqual([c.size, c.weight], [2, 4])
+    c.delete('absent')
+    assert.equal(c.weight, 4)
+    // the newer generation has room for one more before it fills and the older one (other) goes
+    c.set('n2', 'xx')
+    assert.equal(c.get('other'), 'xx')
+  })
 })

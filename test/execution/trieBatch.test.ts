@@ -2,12 +2,44 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 
 import { MerklePatriciaTrie } from '@ethereumjs/mpt'
+import { RLP } from '@ethereumjs/rlp'
 import { MapDB, ValueEncoding, bytesToHex, hexToBytes } from '@ethereumjs/util'
 
 import { applyTrieWrites, readTrieValue } from '../../src/execution/trieBatch.ts'
 import type { TrieWrite } from '../../src/execution/trieBatch.ts'
 
-const newTrie = (secure: boolean) => new MerklePatriciaTrie({ useKeyHashing: secure, db: new MapDB(), valueEncoding: ValueEncoding.Bytes })
+/** a node store that hears which stored nodes each applyTrieWrites replaced, as cairn's TrieNodeStore does */
+class SupersedeRecordingDB extends MapDB<string, string | Uint8Array> {
+  replaced: string[] = []
+  superseded(keys: string[]): void {
+    this.replaced.push(...keys)
+  }
+}
+
+const newTrie = (secure: boolean) => new MerklePatriciaTrie({ useKeyHashing: secure, db: new SupersedeRecordingDB(), valueEncoding: ValueEncoding.Bytes })
+
+/** the keys (hex, unprefixed) of the stored nodes reachable from `root`: embedded nodes are walked through, not counted */
+async function storedNodes(db: MapDB<string, string | Uint8Array>, root: Uint8Array): Promise<Set<string>> {
+  const found = new Set<string>()
+  const visit = async (ref: unknown): Promise<void> => {
+    if (Array.isArray(ref)) return walk(ref)
+    if (!(ref instanceof Uint8Array) || ref.length !== 32) return
+    const key = bytesToHex(ref).slice(2)
+    if (found.has(key)) return
+    const stored = await db.get(key)
+    // the empty trie's root is not stored
+    if (stored === undefined) return
+    found.add(key)
+    await walk(RLP.decode(stored as Uint8Array) as unknown[])
+  }
+  const walk = async (node: unknown[]): Promise<void> => {
+    if (node.length === 17) for (const child of node.slice(0, 16)) await visit(child)
+    // an extension's flag nibble is 0 or 1; a leaf's value is no reference even when it is 32 bytes long
+    else if (((node[0] as Uint8Array)[0] >> 4) < 2) await visit(node[1])
+  }
+  await visit(root)
+  return found
+}
 
 /** a deterministic generator, so a failure names a reproducible case */
 function random(seed: number): (n: number) => number {
@@ -59,8 +91,17 @@ async function agree(secure: boolean, seed: number, keyBytes: () => number, valu
         live.set(bytesToHex(key), [key, value])
       }
     }
+    const store = batched.database().db as SupersedeRecordingDB
+    const before = await storedNodes(store, batched.root())
+    store.replaced = []
     const root = await applyTrieWrites(batched, writes)
     assert.equal(bytesToHex(root), bytesToHex(reference.root()), `seed ${seed} round ${round}: root`)
+    // it reports every node the old root reached and the new one does not, and only nodes of the old trie: one may
+    // still be in the new trie where the same content recurs elsewhere or is made again (a value written unchanged)
+    const after = await storedNodes(store, root)
+    const replaced = new Set(store.replaced)
+    for (const key of before) if (!after.has(key)) assert.ok(replaced.has(key), `seed ${seed} round ${round}: ${key} replaced, not reported`)
+    for (const key of replaced) assert.ok(before.has(key), `seed ${seed} round ${round}: ${key} reported, not in the old trie`)
     assert.equal(bytesToHex(batched.root()), bytesToHex(root))
     // every key just written or deleted, and one never written, reads as ethereumjs's get reads it
     for (const [key] of [...writes, [bytes(rand, keyBytes()), new Uint8Array(0)] as TrieWrite]) {
