@@ -21,6 +21,10 @@ export function recoverPublicKey(hash: Uint8Array, rs: Uint8Array, recovery: num
 
 /** One request to RecoveryWorker: message hash (32) || r || s (64) || recovery id (1). */
 export const RECOVERY_ITEM_BYTES = 97
+/** what asks the worker to leave, between two batches */
+export const RECOVERY_CLOSE = 'close'
+/** how long close waits for the worker to leave before it terminates it */
+const CLOSE_GRACE_MS = 5000
 
 /**
  * Public-key recovery on a worker thread, for batches recovered ahead of need (an import's next blocks): the main
@@ -32,6 +36,7 @@ export class RecoveryWorker {
   private readonly waiting = new Map<number, (keys: Uint8Array | undefined) => void>()
   private nextId = 0
   private failed = false
+  private readonly exited: Promise<void>
 
   private constructor(worker: Worker) {
     this.worker = worker
@@ -41,7 +46,12 @@ export class RecoveryWorker {
       if (this.waiting.size === 0) worker.unref()
     })
     worker.on('error', () => this.fail())
-    worker.on('exit', () => this.fail())
+    this.exited = new Promise((resolve) =>
+      worker.on('exit', () => {
+        this.fail()
+        resolve()
+      }),
+    )
     worker.unref()
   }
 
@@ -66,9 +76,17 @@ export class RecoveryWorker {
     })
   }
 
+  /**
+   * Asks the worker to leave once its current batch (or its start-up) is done, and waits until it has. terminate()
+   * could stop it inside a libsecp256k1 call, and that aborts the whole process: node-addon-api turns the failure of
+   * the call the stopping thread can no longer make into a C++ exception that nothing catches.
+   */
   async close(): Promise<void> {
     this.fail()
-    await this.worker.terminate()
+    this.worker.postMessage(RECOVERY_CLOSE)
+    const timer = setTimeout(() => void this.worker.terminate(), CLOSE_GRACE_MS)
+    await this.exited
+    clearTimeout(timer)
   }
 
   private fail(): void {

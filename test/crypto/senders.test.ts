@@ -114,6 +114,17 @@ describe('sender recovery ahead of import, on a worker thread', () => {
     assert.equal(mutable.getSenderAddress().toString(), good.getSenderAddress().toString())
   })
 
+  it('closing while a batch is recovered waits for the thread to leave, and answers what it owed as not recovered', async () => {
+    const closing = RecoveryWorker.start()
+    const txs = signedTxs(400)
+    const owed = recoverSendersAhead(closing, txs)
+    await closing.close()
+    await owed
+    // every transaction either got its sender from the worker or is left to validation: none is wrong
+    for (const tx of txs) if (tx.cache.senderPubKey !== undefined) assert.equal(bytesToHex(tx.cache.senderPubKey), bytesToHex(fresh(tx).getSenderPublicKey()))
+    await closing.close()
+  })
+
   it('after the worker is gone, recovers nothing and leaves recovery to validation', async () => {
     const gone = RecoveryWorker.start()
     await gone.close()
