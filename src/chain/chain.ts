@@ -492,7 +492,11 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
     const head = this.current.latest
     const becomesHead = await this.preferOverHead(header, td, head)
     let removed: Block[] = []
-    if (becomesHead) removed = await this.setCanonical(batch, block)
+    if (becomesHead) {
+      removed = await this.setCanonical(batch, block)
+      // only for the head: what a side block replaced may still be the head's state
+      batch.forgetTrieNodes(executed.replacedTrieNodes)
+    }
     // canonical lookups cached before or while the reorg is written would name the replaced blocks: no read in
     // flight may store its answer, and whatever was stored until the batch lands is dropped
     const reorg = removed.length > 0 ? this.readCaches : undefined

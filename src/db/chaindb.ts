@@ -250,11 +250,7 @@ export class ChainDB {
     for (const [k, v] of nodes) this.trieNodes.set(bytesToHex(k).slice(2), v)
   }
 
-  /**
-   * Trie nodes a block's writes replaced, by their keys in hex: out of the node cache. The head's state no longer
-   * refers to them, and left in, they would push out nodes it does: a block replaces every node on each changed
-   * account's path, so the cache filled with dead versions and the state's lower levels missed it nearly always.
-   */
+  /** Trie nodes by their keys in hex: out of the node cache (they stay stored). */
   forgetTrieNodes(keys: Iterable<string>): void {
     for (const key of keys) this.trieNodes.delete(key)
   }
@@ -269,6 +265,7 @@ export class ChainDB {
 export class WriteBatch {
   private readonly ops: BatchOp[] = []
   private readonly trieNodes: [Uint8Array, Uint8Array][] = []
+  private replacedTrieNodes: string[] = []
   private readonly db: ChainDB
 
   constructor(db: ChainDB) {
@@ -343,10 +340,22 @@ export class WriteBatch {
     return this
   }
 
+  /**
+   * Trie nodes (keys in hex) the head's state no longer refers to once this batch lands: they leave the node cache
+   * then. Left in, they would push out nodes it does: a block replaces every node on each changed account's path, so
+   * the cache filled with dead versions, and the state's lower levels missed it nearly always.
+   */
+  forgetTrieNodes(keys: string[]): this {
+    this.replacedTrieNodes = keys
+    return this
+  }
+
   /** Hands the batch to the database (see ChainDB.writeBatch): reads see it when this returns. */
   async write(): Promise<void> {
     if (this.ops.length === 0) return
     await this.db.writeBatch(this.ops)
+    // first, as a node made again (a value written back) is among both
+    this.db.forgetTrieNodes(this.replacedTrieNodes)
     // every block rewrites the root path and reads it back first in the next block: keep what was written
     this.db.cacheTrieNodes(this.trieNodes)
   }
@@ -359,6 +368,7 @@ export class WriteBatch {
 export class TrieNodeStore implements DB<string, string | Uint8Array> {
   private readonly chain: ChainDB
   private pending = new Map<string, Uint8Array>()
+  private replaced: string[] = []
 
   constructor(chain: ChainDB) {
     this.chain = chain
@@ -378,9 +388,9 @@ export class TrieNodeStore implements DB<string, string | Uint8Array> {
     // archive node: trie nodes are never pruned
   }
 
-  /** Nodes the state no longer refers to, by their keys in hex: they stay stored, but leave the node cache. */
-  superseded(keys: Iterable<string>): void {
-    this.chain.forgetTrieNodes(keys)
+  /** Stored nodes the buffered writes replaced, by their keys in hex (see trieBatch's NodeSource). */
+  superseded(keys: string[]): void {
+    for (const key of keys) this.replaced.push(key)
   }
 
   async batch(ops: BatchDBOp<string, string | Uint8Array>[]): Promise<void> {
@@ -393,16 +403,19 @@ export class TrieNodeStore implements DB<string, string | Uint8Array> {
 
   async open(): Promise<void> {}
 
-  /** Hands the buffered nodes to a block batch and forgets them. */
-  drain(): [Uint8Array, Uint8Array][] {
-    const out: [Uint8Array, Uint8Array][] = []
-    for (const [k, v] of this.pending) out.push([hexToBytes(`0x${k}`), v])
+  /** Hands the buffered nodes, and the stored ones they replaced, to a block batch and forgets them. */
+  drain(): { nodes: [Uint8Array, Uint8Array][]; replaced: string[] } {
+    const nodes: [Uint8Array, Uint8Array][] = []
+    for (const [k, v] of this.pending) nodes.push([hexToBytes(`0x${k}`), v])
+    const replaced = this.replaced
     this.pending = new Map()
-    return out
+    this.replaced = []
+    return { nodes, replaced }
   }
 
   discard(): void {
     this.pending = new Map()
+    this.replaced = []
   }
 }
 

@@ -28,6 +28,8 @@ export interface ExecutedBlock {
   gasUsed: bigint
   /** state-trie nodes the block created; the chain writes them in the block's batch */
   trieNodes: [Uint8Array, Uint8Array][]
+  /** stored state-trie nodes (keys in hex) the block's state no longer refers to */
+  replacedTrieNodes: string[]
 }
 
 /** how long block assembly runs before it lets other work (RPC, gossip) in */
@@ -110,7 +112,7 @@ export class Executor {
     }
     await sm.commit()
     await sm.flush()
-    return { stateRoot: await sm.getStateRoot(), trieNodes: this.store.drain() }
+    return { stateRoot: await sm.getStateRoot(), trieNodes: this.store.drain().nodes }
   }
 
   /**
@@ -144,7 +146,7 @@ export class Executor {
                   : undefined
       if (mismatch !== undefined) throw new BlockExecutionError(mismatch)
       this.root = local.stateRoot
-      return { receipts: receipts.map((r, i) => toConsensusReceipt(r, block.transactions[i])), stateRoot: local.stateRoot, gasUsed: local.gasUsed, trieNodes: this.store.drain() }
+      return { receipts: receipts.map((r, i) => toConsensusReceipt(r, block.transactions[i])), stateRoot: local.stateRoot, gasUsed: local.gasUsed, ...this.drainTrieNodes() }
     } catch (err) {
       this.forgetState()
       throw err instanceof BlockExecutionError ? err : new BlockExecutionError(cleanVmMessage((err as Error).message))
@@ -162,7 +164,7 @@ export class Executor {
         receipts: result.receipts.map((r, i) => toConsensusReceipt(r, block.transactions[i])),
         stateRoot: result.stateRoot,
         gasUsed: result.gasUsed,
-        trieNodes: this.store.drain(),
+        ...this.drainTrieNodes(),
       }
     } catch (err) {
       this.forgetState()
@@ -205,7 +207,7 @@ export class Executor {
       )
       // the transactions as given, their senders already recovered (the builder's block holds none)
       const block = new Block(finalHeader, included, [], built.withdrawals, { common })
-      return { block, executed: { receipts: receipts.map((r, i) => toConsensusReceipt(r, included[i])), stateRoot: h.stateRoot, gasUsed: h.gasUsed, trieNodes: this.store.drain() }, rejected }
+      return { block, executed: { receipts: receipts.map((r, i) => toConsensusReceipt(r, included[i])), stateRoot: h.stateRoot, gasUsed: h.gasUsed, ...this.drainTrieNodes() }, rejected }
     } catch (err) {
       this.forgetState()
       throw new BlockExecutionError(cleanVmMessage((err as Error).message))
@@ -297,6 +299,11 @@ export class Executor {
       if (builder !== undefined && builder.getStatus().status === 'pending') await builder.revert().catch(() => {})
       throw err
     }
+  }
+
+  private drainTrieNodes(): Pick<ExecutedBlock, 'trieNodes' | 'replacedTrieNodes'> {
+    const { nodes, replaced } = this.store.drain()
+    return { trieNodes: nodes, replacedTrieNodes: replaced }
   }
 
   /** After a failure the state manager's position and the buffered trie nodes are not to be trusted. */
