@@ -265,7 +265,7 @@ export class ChainDB {
 export class WriteBatch {
   private readonly ops: BatchOp[] = []
   private readonly trieNodes: [Uint8Array, Uint8Array][] = []
-  private replacedTrieNodes: string[] = []
+  private readonly replacedTrieNodes: string[] = []
   private readonly db: ChainDB
 
   constructor(db: ChainDB) {
@@ -345,8 +345,8 @@ export class WriteBatch {
    * then. Left in, they would push out nodes it does: a block replaces every node on each changed account's path, so
    * the cache filled with dead versions, and the state's lower levels missed it nearly always.
    */
-  forgetTrieNodes(keys: string[]): this {
-    this.replacedTrieNodes = keys
+  forgetTrieNodes(keys: Iterable<string>): this {
+    for (const key of keys) this.replacedTrieNodes.push(key)
     return this
   }
 
