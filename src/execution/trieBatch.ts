@@ -93,7 +93,7 @@ function nodeStore(db: CheckpointDB): NodeSource {
       return typeof value === 'string' ? unprefixedHexToBytes(value) : value
     },
     store: (nodes) => db.db.batch(nodes.map((n) => ({ type: 'put', key: hexOf(n.key), value: n.value, opts }))),
-    superseded: store.superseded === undefined ? undefined : (keys) => store.superseded!(keys),
+    superseded: store.superseded?.bind(store),
   }
 }
 
