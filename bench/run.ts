@@ -49,7 +49,7 @@ const options = {
   confirmTimeoutS: Number(args['confirm-timeout'] ?? (smoke ? 30 : 600)),
   // network: after the full load, a steady one (what a private chain mostly carries), for propagation without saturation
   pacedRate: Number(args['paced-rate'] ?? (smoke ? 20 : 200)),
-  pacedSeconds: Number(args['paced-seconds'] ?? (smoke ? 2 : 30)),
+  pacedSeconds: Number(args['paced-seconds'] ?? (smoke ? 2 : 90)),
   out: args.out!,
 }
 for (const n of options.nodes) if (!(n in startNode)) throw new Error(`unknown node ${n} (cairn, anvil, hardhat)`)
