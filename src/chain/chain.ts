@@ -94,6 +94,9 @@ export interface ChainOptions {
   stateCacheLimits?: StateCacheLimits
 }
 
+/** transactions above which a block's write lets the event loop in (see Chain.write) */
+const LARGE_BLOCK_TXS = 500
+
 /**
  * The canonical chain over LevelDB: genesis, validated and atomic block import, fork choice and reorgs, and the
  * read surface (ChainReader) everything else uses. Imports are serialised; reads are concurrent.
@@ -481,11 +484,13 @@ export class Chain extends EventEmitter<ChainEvents> implements ChainReader, Hea
     const parentTd = await this.totalDifficultyOf(parent)
     if (parentTd === undefined) throw new BlockImportError(header, 'unknown ancestor total difficulty')
     const td = parentTd + header.difficulty
-    // encoding a block of thousands of transactions takes tens of milliseconds: RPC gets a turn before and after
-    await yieldToEventLoop()
+    // encoding a block of thousands of transactions takes tens of milliseconds: RPC gets a turn before and after.
+    // A small block's takes less than the work a turn lets in, which delays its import.
+    const large = block.transactions.length > LARGE_BLOCK_TXS
+    if (large) await yieldToEventLoop()
     const batch = this.db.batch()
     writeBlockData(batch, block, executed.receipts, td)
-    await yieldToEventLoop()
+    if (large) await yieldToEventLoop()
     batch.putTrieNodes(executed.trieNodes)
     await this.engine.onBlockWritten?.(header, batch, this)
 

@@ -32,6 +32,8 @@ export interface ExecutedBlock {
   replacedTrieNodes: string[]
 }
 
+/** items above which a list root waits for the event loop to let other work in first; a smaller root takes less than that work */
+const LARGE_LIST = 500
 /** how long block assembly runs before it lets other work (RPC, gossip) in */
 const YIELD_EVERY_MS = 20
 
@@ -391,8 +393,8 @@ function authorView(block: Block, author: Uint8Array): Block {
  *
  * The transactions themselves stay out of the builder: build() would re-create every one of them for a block that
  * only its header is read from. Each transaction and receipt is encoded as it is added (between the loop's yields),
- * and the event loop gets a turn before each list root: a block of thousands of transactions otherwise kept RPC
- * waiting for its whole build(). An import's transactions root is given (`transactionsRoot`): the chain computed it
+ * and the event loop gets a turn before each list root of a large block: one of thousands of transactions otherwise
+ * kept RPC waiting for its whole build(). An import's transactions root is given (`transactionsRoot`): the chain computed it
  * to validate the body, so it is not computed again.
  */
 async function openBuilder(vm: VM, builder: BlockBuilder, transactionsRoot: Uint8Array | undefined): Promise<{ add(tx: TypedTransaction, result: RunTxResult, blobGas: bigint): void; gasUsed(): bigint }> {
@@ -411,11 +413,11 @@ async function openBuilder(vm: VM, builder: BlockBuilder, transactionsRoot: Uint
   const roots = builder as unknown as { transactionsTrie(): Promise<Uint8Array>; receiptTrie(): Promise<Uint8Array> }
   roots.transactionsTrie = async () => {
     if (transactionsRoot !== undefined) return transactionsRoot
-    await yieldToEventLoop()
+    if (encodedTxs.length > LARGE_LIST) await yieldToEventLoop()
     return orderedTrieRoot(encodedTxs)
   }
   roots.receiptTrie = async () => {
-    await yieldToEventLoop()
+    if (encodedReceipts.length > LARGE_LIST) await yieldToEventLoop()
     return orderedTrieRoot(encodedReceipts)
   }
   return {
