@@ -32,7 +32,7 @@ export interface ExecutedBlock {
   replacedTrieNodes: string[]
 }
 
-/** items above which a list root waits for the event loop to let other work in first; a smaller root takes less than that work */
+/** items above which a list root lets other work (RPC, gossip) in first: a smaller root takes less than that work */
 const LARGE_LIST = 500
 /** how long block assembly runs before it lets other work (RPC, gossip) in */
 const YIELD_EVERY_MS = 20
@@ -394,8 +394,8 @@ function authorView(block: Block, author: Uint8Array): Block {
  * The transactions themselves stay out of the builder: build() would re-create every one of them for a block that
  * only its header is read from. Each transaction and receipt is encoded as it is added (between the loop's yields),
  * and the event loop gets a turn before each list root of a large block: one of thousands of transactions otherwise
- * kept RPC waiting for its whole build(). An import's transactions root is given (`transactionsRoot`): the chain computed it
- * to validate the body, so it is not computed again.
+ * kept RPC waiting for its whole build(). An import's transactions root is given (`transactionsRoot`): the chain
+ * computed it to validate the body, so it is not computed again.
  */
 async function openBuilder(vm: VM, builder: BlockBuilder, transactionsRoot: Uint8Array | undefined): Promise<{ add(tx: TypedTransaction, result: RunTxResult, blobGas: bigint): void; gasUsed(): bigint }> {
   const b = builder as unknown as { transactions: TypedTransaction[]; transactionResults: RunTxResult[]; _minerValue: bigint; checkpointed: boolean }
