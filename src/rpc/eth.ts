@@ -140,7 +140,9 @@ const preparedByContext = new WeakMap<RpcContext, Map<string, { tx: TypedTransac
 
 /**
  * Decodes a batch's raw transactions and recovers their senders on the recovery thread in one trip: on the main
- * thread, recovery is the largest part of admitting a transfer. Lone calls do not wait for the thread.
+ * thread, recovery is the largest part of admitting a transfer. Lone calls do not wait for the thread: sending the
+ * lone calls of one event-loop turn there together gave 2-8 % more single transfers, but each then waited a turn
+ * more, behind a block being built, and the submit p99 while sealing went from 62-72 to 94-119 ms.
  */
 async function prepareRawTransactions(ctx: RpcContext, calls: unknown[]): Promise<() => void> {
   const recover = ctx.recoverSenders
