@@ -9,5 +9,11 @@
  * in one process, interleaved runs): peak RSS 546 / 1,076 / 1,211 MB -> 527 / 834 / 989 MB (transfers single,
  * batched, ERC-20), for 1 / 14 / 3 % more CPU per transaction. The limit is 6x the live heap of a pool holding 50,000
  * transactions; a node that needs more is started with a larger one (`node --max-old-space-size=4096 bin/cairn.ts`).
+ *
+ * The young generation keeps V8's default size: a larger one made `cairn import` of the bench chain slower (two
+ * interleaved rounds: 95 / 96 s wall, 129 / 130 s user CPU by default; 102 / 102 s and 137 / 137 s with
+ * --max-semi-space-size=32; 107 s and 145 s with 64). Scavenging on the main thread alone (--no-parallel-scavenge)
+ * did not shorten the pauses on a 4-node devnet either: in one run each, the sealers' median scavenge took 22 ms
+ * both ways.
  */
 export const NODE_FLAGS = ['--max-old-space-size=1536'] as const
